@@ -1,0 +1,36 @@
+# The moderation service: CPU-only torch, gunicorn with the app preloaded, migrations on start.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MODERATION_BIND=0.0.0.0:8000
+
+WORKDIR /app
+
+# CPU build of torch first, from PyTorch's CPU index: the default index would bring CUDA (GBs).
+RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+
+COPY pyproject.toml README.md ./
+COPY moderation ./moderation
+COPY templates ./templates
+COPY migrations ./migrations
+COPY wsgi.py ./
+# Editable install: the top-level templates/ and migrations/ are found next to the package.
+RUN pip install -e . \
+    && useradd --create-home --uid 10001 moderation \
+    && mkdir -p /app/instance /models \
+    && chown -R moderation /app/instance /models
+
+USER moderation
+# Local model files (see `moderation model download`) can be mounted at /models and named with
+# MODERATION_DETOXIFY_CHECKPOINT and MODERATION_DETOXIFY_CONFIG_DIR.
+VOLUME ["/app/instance", "/models"]
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status == 200 else 1)"
+
+# Migrations on start, then gunicorn (app preloaded; the model loads lazily in each worker).
+CMD ["sh", "-c", "moderation db upgrade && exec moderation serve --bind \"$MODERATION_BIND\" --workers ${WEB_WORKERS:-2}"]

@@ -1,0 +1,95 @@
+"""Moderation service for article comment sections. create_app() builds the Flask app."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(app: Flask) -> str:
+    """MODERATION_SECRET_KEY, else a random key kept in the instance folder (one machine only)."""
+    if app.config.get("SECRET_KEY"):
+        return app.config["SECRET_KEY"]
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    from . import config
+
+    settings = config.from_environment()
+    settings.update(test_config or {})
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["SECRET_KEY"] = _secret_key(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config.database_uri(app.config, app.instance_path)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    app.config["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
+    app.json.sort_keys = False
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from .problems import Problem, from_exception, problem_response
+
+    app.register_error_handler(Problem, from_exception)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        # The API speaks problem+json; the UI keeps HTML error pages.
+        if request.path.startswith("/api/"):
+            detail = error.description or error.name
+            if error.code == 413:
+                detail = f"the body is larger than {app.config['MAX_BODY_BYTES']} bytes"
+            elif error.code == 429:
+                detail = f"rate limit exceeded ({error.description}); retry later"
+            headers = {k: v for k, v in error.get_headers() if k.lower() in ("retry-after", "allow")}
+            return problem_response(error.code or 500, detail, headers=headers)
+        return error
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(PROJECT_ROOT / "templates"))
+    _configure(app, test_config)
+
+    from . import cli, database, health, logs, runtime, security
+    from .auth import loader
+    from .extensions import csrf, limiter, migrate
+    from .extensions import db as _db
+    from .ingest.views import bp as api_bp
+
+    database.init_app(app)
+    migrate.init_app(app, _db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    loader.init_app(app)
+    runtime.init_app(app)
+    logs.init_app(app)
+    security.init_app(app)
+
+    app.register_blueprint(health.bp)
+    # Publishers authenticate by signature or token, not by session cookie: no CSRF on the API.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+    _register_error_handlers(app)
+    cli.init_app(app)
+    return app

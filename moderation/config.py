@@ -1,0 +1,96 @@
+"""Configuration: defaults, then MODERATION_* environment variables."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+PREFIX = "MODERATION_"
+
+DEFAULTS: dict[str, Any] = {
+    # None means: SQLite in the instance folder (set in create_app).
+    "DATABASE_URL": None,
+    "SECRET_KEY": None,
+    # Webhook intake
+    "MAX_BODY_BYTES": 256 * 1024,
+    "WEBHOOK_TOLERANCE_SECONDS": 300,
+    "RATELIMIT_WEBHOOK": "600 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "PREVIOUS_SECRET_GRACE_HOURS": 72,
+    # Scoring (read by moderation.scoring.ScorerSettings.from_mapping)
+    "DETOXIFY_MODEL": "unbiased",
+    "DETOXIFY_CHECKPOINT": None,
+    "DETOXIFY_CONFIG_DIR": None,
+    "DETOXIFY_DEVICE": "cpu",
+    "SCORING_PRECISION": "fp32",
+    "SCORING_THREADS": None,
+    "SCORING_MAX_LENGTH": 512,
+    "SCORING_BATCH_SIZE": 16,
+    "SCORER_RETRY_AFTER": 60.0,
+    # Coral waits this long for an answer (seconds).
+    "CORAL_TIMEOUT": 0.2,
+    # Callbacks
+    "CALLBACK_ALLOW_PRIVATE": False,
+    "CALLBACK_TIMEOUT": 10.0,
+    # Sessions
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_COOKIE_SECURE": False,
+    "LOG_LEVEL": "INFO",
+}
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    """Turn an environment string into the type of the default, with a clear error."""
+    if isinstance(default, bool):
+        value = raw.strip().lower()
+        if value in _BOOL_TRUE:
+            return True
+        if value in _BOOL_FALSE:
+            return False
+        raise ValueError(f"{PREFIX}{name}: expected true or false, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{PREFIX}{name}: expected a whole number, got {raw!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{PREFIX}{name}: expected a number, got {raw!r}") from None
+    return raw
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the defaults overridden by MODERATION_* variables (unknown ones are kept as strings)."""
+    environ = dict(os.environ if environ is None else environ)
+    config = dict(DEFAULTS)
+    for key, raw in environ.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX):]
+        config[name] = _coerce(name, raw, DEFAULTS.get(name))
+    return config
+
+
+def database_uri(config: dict[str, Any], instance_path: str) -> str:
+    """The SQLAlchemy URL: MODERATION_DATABASE_URL, or SQLite in the instance folder."""
+    url = config.get("DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "moderation.sqlite3")
+    # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3 explicitly.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def describe(config: dict[str, Any]) -> str:
+    """The effective configuration as JSON, secrets masked (for `moderation config`)."""
+    masked = {k: ("***" if "SECRET" in k and v else v) for k, v in sorted(config.items()) if k in DEFAULTS}
+    return json.dumps(masked, indent=2, default=str)

@@ -1,0 +1,1 @@
+"""The publisher-facing API: comment webhook, status, integrations."""

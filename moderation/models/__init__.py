@@ -1,0 +1,14 @@
+"""The data model: one module per entity."""
+from .audit import AuditEntry
+from .comment import STATUSES, Comment
+from .outbox import OutboxMessage
+from .policy import PolicyVersion
+from .revision import CommentRevision
+from .site import Site
+from .types import utcnow
+from .user import ROLES, User, user_sites
+
+__all__ = [
+    "AuditEntry", "Comment", "CommentRevision", "OutboxMessage", "PolicyVersion", "ROLES",
+    "STATUSES", "Site", "User", "user_sites", "utcnow",
+]

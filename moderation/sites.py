@@ -1,0 +1,131 @@
+"""Operations on sites: creation, secrets and their rotation, API tokens."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from . import audit
+from .extensions import db
+from .models import PolicyVersion, Site, utcnow
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+class SiteError(ValueError):
+    """A site operation that cannot be done, with a message for the user."""
+
+
+@dataclass(frozen=True)
+class SiteCredentials:
+    slug: str
+    secret: str
+    api_token: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"slug": self.slug, "secret": self.secret, "api_token": self.api_token}
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: whsec_ and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def new_api_token() -> str:
+    return "mod_" + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def by_slug(slug: str) -> Site | None:
+    return db.session.scalar(sa.select(Site).where(Site.slug == slug))
+
+
+def require(slug: str) -> Site:
+    site = by_slug(slug)
+    if site is None:
+        raise SiteError(f"no site with slug {slug!r}")
+    return site
+
+
+def validate_callback_url(url: str) -> str:
+    if not re.match(r"^https?://[^\s/?#]+", url):
+        raise SiteError(f"callback URL must be an http or https URL, got {url!r}")
+    return url
+
+
+def validate_coral_secret(value: str) -> str:
+    if not value.startswith("empsec_") or len(value) < 16:
+        raise SiteError("Coral secrets look like empsec_... (as Coral shows them); got something else")
+    return value
+
+
+def create_site(slug: str, *, name: str | None = None, callback_url: str | None = None,
+                actor: str = "cli") -> SiteCredentials:
+    """Create a site with fresh credentials and the default policy as version 1."""
+    from .policies import default_policy_document
+
+    if not SLUG_RE.match(slug):
+        raise SiteError(
+            f"slug {slug!r} is not valid: use 1-64 lowercase letters, digits and dashes, "
+            "starting and ending with a letter or digit"
+        )
+    if by_slug(slug) is not None:
+        raise SiteError(f"a site with slug {slug!r} already exists")
+    if callback_url:
+        validate_callback_url(callback_url)
+    secret, token = new_webhook_secret(), new_api_token()
+    site = Site(slug=slug, name=name or slug, secret=secret, api_token_hash=hash_token(token),
+                callback_url=callback_url)
+    db.session.add(site)
+    db.session.flush()
+    db.session.add(PolicyVersion(site_id=site.id, version=1, document=default_policy_document(),
+                                 note="default policy"))
+    audit.record("site.created", actor_type=actor, site_id=site.id, details={"slug": slug})
+    return SiteCredentials(slug=slug, secret=secret, api_token=token)
+
+
+def update_site(site: Site, *, callback_url: str | None = None, coral_secret: str | None = None,
+                rotate_secret: bool = False, grace: timedelta = timedelta(hours=72),
+                actor: str = "cli") -> str | None:
+    """Change a site's settings. Returns the new webhook secret when it was rotated."""
+    changed: list[str] = []
+    new_secret = None
+    if callback_url is not None:
+        site.callback_url = validate_callback_url(callback_url) if callback_url else None
+        site.callback_disabled_at = None
+        site.callback_disabled_reason = None
+        changed.append("callback_url")
+    if coral_secret is not None:
+        validate_coral_secret(coral_secret)
+        if site.coral_secret and site.coral_secret != coral_secret:
+            site.coral_previous_secret = site.coral_secret
+        site.coral_secret = coral_secret
+        changed.append("coral_secret")
+    if rotate_secret:
+        # The old secret keeps working for a grace period, so publishers can switch without loss.
+        site.previous_secret = site.secret
+        site.previous_secret_expires_at = utcnow() + grace
+        site.secret = new_secret = new_webhook_secret()
+        changed.append("secret")
+    if changed:
+        audit.record("site.updated", actor_type=actor, site_id=site.id, details={"changed": changed})
+    return new_secret
+
+
+def site_for_token(slug: str, token: str) -> Site | None:
+    """The site if the bearer token is its API token (compared in constant time)."""
+    site = by_slug(slug)
+    if site is None:
+        return None
+    if not hmac.compare_digest(site.api_token_hash, hash_token(token)):
+        return None
+    return site

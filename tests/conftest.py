@@ -1,0 +1,158 @@
+"""Shared fixtures: an app on a migrated database (SQLite or PostgreSQL), clients, signing."""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from standardwebhooks.webhooks import Webhook
+
+from moderation import create_app
+from moderation.extensions import db
+
+# MODERATION_TEST_DATABASE_URL=postgresql://127.0.0.1:5432/test runs the suite on PostgreSQL;
+# by default it runs on a SQLite file in a temporary folder.
+POSTGRES_URL = os.environ.get("MODERATION_TEST_DATABASE_URL")
+
+TABLES_CHILD_FIRST = (
+    "outbox", "audit_log", "comment_revisions", "comments", "policy_versions", "user_sites",
+    "users", "sites",
+)
+
+
+def _reset_postgres(url: str) -> None:
+    from moderation.config import database_uri
+
+    engine = sa.create_engine(database_uri({"DATABASE_URL": url}, "/tmp"))
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """A database built by running the migrations, once per test session."""
+    from flask_migrate import upgrade
+
+    if POSTGRES_URL:
+        _reset_postgres(POSTGRES_URL)
+        url = POSTGRES_URL
+    else:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> tuple[Path, Path]:
+    """A tiny Detoxify checkpoint in Detoxify's own format, with local tokenizer files."""
+    from tiny_detoxify import make_tiny_checkpoint
+
+    return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny-model"), "unbiased",
+                                toxic_words=("idiot", "scum"))
+
+
+def _clean(app) -> None:
+    with app.app_context():
+        with db.engine.begin() as connection:
+            for table in TABLES_CHILD_FIRST:
+                connection.execute(sa.text(f"DELETE FROM {table}"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path, tiny_model):
+    """Build an app on the test database; `scorer=False` configures a missing checkpoint."""
+    apps = []
+
+    def build(scorer: bool = True, **overrides):
+        checkpoint, config_dir = tiny_model
+        config = {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "TESTING": True,
+            "RATELIMIT_WEBHOOK": "1000 per minute",
+            "DETOXIFY_CHECKPOINT": str(checkpoint) if scorer else str(tmp_path / "missing.ckpt"),
+            "DETOXIFY_CONFIG_DIR": str(config_dir) if scorer else str(tmp_path / "missing-config"),
+        }
+        config.update(overrides)
+        app = create_app(config)
+        app.instance_path = str(tmp_path)
+        apps.append(app)
+        return app
+
+    yield build
+    if apps:
+        _clean(apps[0])
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def site(app):
+    """A site with fresh credentials: (slug, webhook secret, API token)."""
+    from moderation.sites import create_site
+
+    with app.app_context():
+        credentials = create_site("news", name="News", callback_url=None)
+        db.session.commit()
+    return credentials
+
+
+def sign(secret: str, body: bytes, *, message_id: str = "msg_test", when: datetime | None = None) -> dict[str, str]:
+    """Standard Webhooks headers for a body, made by the reference library."""
+    when = when or datetime.now(timezone.utc)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(when.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, when, body.decode()),
+    }
+
+
+def comment_payload(comment_id: str = "c1", body: str = "<p>Armenians are rightfully angry.</p>", **extra):
+    data = {
+        "id": comment_id,
+        "article": {"id": "a-1", "url": "https://news.example/a-1", "title": "An article"},
+        "author": {"id": "reader-1", "name": "Reader 1"},
+        "body": body,
+        "created_at": "2021-04-16T12:00:00Z",
+        "parent_id": None,
+        "language": None,
+    }
+    data.update(extra)
+    return data
+
+
+@pytest.fixture
+def post_comment(client, site):
+    """POST a comment to the webhook, signed with the site's secret."""
+
+    def post(data, *, secret: str | None = None, slug: str | None = None, headers=None,
+             raw: bytes | None = None, content_type: str = "application/json"):
+        body = raw if raw is not None else json.dumps(data).encode()
+        signed = sign(secret or site.secret, body)
+        signed.update(headers or {})
+        signed["Content-Type"] = content_type
+        return client.post(f"/api/v1/sites/{slug or site.slug}/comments", data=body, headers=signed)
+
+    return post
