@@ -1,0 +1,197 @@
+"""Loads a Detoxify checkpoint through Detoxify's own loader and scores texts in length-sorted batches."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import ScorerUnavailable
+from .settings import ScorerSettings
+
+# detoxify.load_checkpoint standardises these names; the same mapping is applied here
+# when the checkpoint is read directly (see _load_local).
+_STANDARD_NAMES = {"toxic": "toxicity", "identity_hate": "identity_attack", "severe_toxic": "severe_toxicity"}
+
+
+class DetoxifyBackend:
+    """A loaded Detoxify model; not thread-safe by itself (LazyScorer serialises loading)."""
+
+    def __init__(self, settings: ScorerSettings, model: Any, tokenizer: Any, class_names: Sequence[str],
+                 source: str, config_dir: str | None, parameters: int) -> None:
+        self.settings = settings
+        self.model = model
+        self.tokenizer = tokenizer
+        self.class_names = tuple(class_names)
+        self.source = source
+        self.config_dir = config_dir
+        self.parameters = parameters
+        self.max_length = min(settings.max_length, _position_limit(model.config))
+        self._threads_pid: int | None = None
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Scores texts; identical texts are scored once, batches hold texts of similar token length."""
+        import torch
+
+        self._apply_threads()
+        unique = list(dict.fromkeys(texts))
+        # Explicit max_length: a tokenizer dir without model_max_length would not truncate,
+        # and the position embeddings stop at 512.
+        encoded = self.tokenizer(unique, truncation=True, max_length=self.max_length)
+        lengths = [len(ids) for ids in encoded["input_ids"]]
+        order = sorted(range(len(unique)), key=lengths.__getitem__)
+        scores: dict[str, dict[str, float]] = {}
+        n_classes = len(self.class_names)
+        with torch.inference_mode():
+            for chunk in _chunks(order, self.settings.batch_size):
+                features = {key: [encoded[key][i] for i in chunk] for key in encoded.keys()}
+                batch = self.tokenizer.pad(features, return_tensors="pt").to(self.model.device)
+                logits = self.model(**batch)[0]
+                probs = torch.sigmoid(logits.float())[:, :n_classes].cpu().tolist()
+                for i, row in zip(chunk, probs):
+                    scores[unique[i]] = dict(zip(self.class_names, row))
+        return [dict(scores[text]) for text in texts]
+
+    def _apply_threads(self) -> None:
+        # Set in the process that scores: a gunicorn master forks workers, and torch's
+        # thread pool settings do not survive the fork.
+        threads = self.settings.threads
+        if threads and self._threads_pid != os.getpid():
+            import torch
+
+            torch.set_num_threads(threads)
+            self._threads_pid = os.getpid()
+
+    def info(self) -> dict[str, Any]:
+        size = None
+        with contextlib.suppress(OSError):
+            size = os.path.getsize(self.source)
+        return {
+            "classes": list(self.class_names),
+            "source": self.source,
+            "config_dir": self.config_dir,
+            "architecture": type(self.model).__name__,
+            "parameters": self.parameters,
+            "size_bytes": size,
+            "max_length": self.max_length,
+        }
+
+
+def load_backend(settings: ScorerSettings) -> DetoxifyBackend:
+    """Loads the configured model or raises ScorerUnavailable with the reason."""
+    if settings.checkpoint is not None:
+        _check_local_files(settings)
+    try:
+        import torch
+        import transformers
+        from detoxify import detoxify as dx
+    except ImportError as exc:
+        raise ScorerUnavailable(f"Detoxify is not installed: {exc}") from exc
+    transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bars in worker logs
+
+    if settings.checkpoint is None:
+        try:
+            model, tokenizer, class_names = dx.load_checkpoint(model_type=settings.model_type, device=settings.device)
+        except Exception as exc:  # urllib, hub and OS errors all mean the same here
+            raise ScorerUnavailable(f"download failed: {_one_line(exc)}") from exc
+        source, config_dir = _hub_cache_path(dx.MODEL_URLS[settings.model_type]), None
+    else:
+        model, tokenizer, class_names, config_dir = _load_local(settings, dx, torch)
+        source = str(Path(settings.checkpoint).resolve())
+
+    parameters = sum(p.numel() for p in model.parameters())
+    model = _apply_precision(model.to(settings.device).eval(), settings.precision)
+    return DetoxifyBackend(settings, model, tokenizer, class_names, source, config_dir, parameters)
+
+
+def _check_local_files(settings: ScorerSettings) -> None:
+    if not Path(settings.checkpoint).is_file():
+        raise ScorerUnavailable(f"no checkpoint at {settings.checkpoint}")
+    if settings.config_dir is not None and not (Path(settings.config_dir) / "config.json").is_file():
+        raise ScorerUnavailable(f"no Hugging Face config.json in {settings.config_dir}")
+
+
+def _load_local(settings: ScorerSettings, dx: Any, torch: Any) -> tuple[Any, Any, list[str], str | None]:
+    # torch.load unpickles (weights_only=False is what Detoxify's files need): the
+    # checkpoint path is operator configuration, a trusted path.
+    try:
+        loaded = torch.load(settings.checkpoint, map_location=settings.device, weights_only=False)
+        args = dict(loaded["config"]["arch"]["args"])
+        state_dict = loaded["state_dict"]
+        class_names = [_STANDARD_NAMES.get(c, c) for c in loaded["config"]["dataset"]["args"]["classes"]]
+    except (KeyError, TypeError) as exc:
+        raise ScorerUnavailable(f"{settings.checkpoint} is not a Detoxify checkpoint (missing {exc})") from exc
+    except Exception as exc:
+        raise ScorerUnavailable(f"cannot read checkpoint {settings.checkpoint}: {_one_line(exc)}") from exc
+    config_dir = settings.config_dir
+    if config_dir is None and Path(args["model_type"]).is_dir():
+        config_dir = args["model_type"]  # written so by `moderation model download`
+    if config_dir is not None:
+        # Detoxify 0.5.4 calls config_class.from_pretrained(model_type) even when a config
+        # path is given, which reaches the hub (23 s of retries offline): point it at the dir.
+        args["model_type"] = str(config_dir)
+    try:
+        with _hub_offline(config_dir is not None):
+            model, tokenizer = dx.get_model_and_tokenizer(
+                **args, state_dict=state_dict, huggingface_config_path=config_dir
+            )
+    except Exception as exc:
+        hint = "" if config_dir else " (set DETOXIFY_CONFIG_DIR to load without the Hugging Face hub)"
+        raise ScorerUnavailable(f"cannot load {settings.checkpoint}: {_one_line(exc)}{hint}") from exc
+    return model, tokenizer, class_names, config_dir
+
+
+@contextlib.contextmanager
+def _hub_offline(enabled: bool) -> Iterator[None]:
+    """Makes huggingface_hub refuse HTTP while local files are loaded, so nothing waits on a network."""
+    if not enabled:
+        yield
+        return
+    from huggingface_hub import constants
+
+    previous = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = previous
+
+
+def _apply_precision(model: Any, precision: str) -> Any:
+    import torch
+
+    if precision == "bf16":
+        return model.to(torch.bfloat16)
+    if precision == "int8":
+        from torch.ao.quantization import quantize_dynamic
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.ao deprecation notice; the API still works
+            return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    return model
+
+
+def _position_limit(config: Any) -> int:
+    positions = getattr(config, "max_position_embeddings", 512)
+    if config.model_type in ("roberta", "xlm-roberta"):
+        positions -= (config.pad_token_id or 0) + 1  # positions start after the padding index
+    return positions
+
+
+def _hub_cache_path(url: str) -> str:
+    import torch
+
+    return os.path.join(torch.hub.get_dir(), "checkpoints", url.rsplit("/", 1)[-1])
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")

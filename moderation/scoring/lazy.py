@@ -1,0 +1,112 @@
+"""One scorer per process: loads the model on first use, remembers a failed load for a while."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import ScorerUnavailable, ScoringFailed
+from .settings import ScorerSettings
+
+
+class LazyScorer:
+    """Thread-safe lazy Detoxify scorer; constructing it loads nothing (safe in a gunicorn master)."""
+
+    def __init__(self, settings: ScorerSettings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._backend: Any = None
+        self._failure: tuple[str, float] | None = None  # (reason, time.monotonic() of the failure)
+        # A lock held by another thread at fork time would stay held in the child forever.
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (s := ref()) is not None and s._reset_lock())
+
+    def _reset_lock(self) -> None:
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return f"detoxify-{self.settings.model_type}"
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The checkpoint's class names; empty until the model is loaded."""
+        return self._backend.class_names if self._backend is not None else ()
+
+    @property
+    def languages(self) -> frozenset[str]:
+        return self.settings.languages
+
+    def ensure_loaded(self) -> None:
+        """Loads now, or raises ScorerUnavailable (at once while a recent failure is remembered)."""
+        self._loaded_backend()
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Scores texts in order; raises ScorerUnavailable (no model) or ScoringFailed (inference raised)."""
+        if isinstance(texts, str):
+            raise TypeError("score() takes a sequence of texts, not one string")
+        if not texts:
+            return []
+        backend = self._loaded_backend()
+        try:
+            return backend.score(texts)
+        except Exception as exc:
+            raise ScoringFailed(f"inference failed: {type(exc).__name__}: {exc}") from exc
+
+    def status(self) -> tuple[bool, str | None]:
+        """(loaded, reason if not); never triggers a load."""
+        if self._backend is not None:
+            return True, None
+        failure = self._failure
+        return False, failure[0] if failure else "model not loaded yet"
+
+    def info(self) -> dict[str, Any]:
+        """What is (or would be) loaded, from where, its classes and size; never triggers a load."""
+        loaded, reason = self.status()
+        settings = self.settings
+        details: dict[str, Any] = {
+            "name": self.name,
+            "model_type": settings.model_type,
+            "loaded": loaded,
+            "reason": reason,
+            "checkpoint": settings.checkpoint,
+            "config_dir": settings.config_dir,
+            "device": settings.device,
+            "precision": settings.precision,
+            "threads": settings.threads,
+            "batch_size": settings.batch_size,
+            "max_length": settings.max_length,
+            "languages": sorted(self.languages),
+            "classes": list(self.classes),
+        }
+        if self._backend is not None:
+            details.update(self._backend.info())
+        return details
+
+    def _loaded_backend(self) -> Any:
+        backend = self._backend
+        if backend is not None:
+            return backend
+        with self._lock:
+            if self._backend is not None:
+                return self._backend
+            failure = self._failure
+            if failure is not None and time.monotonic() - failure[1] < self.settings.retry_after:
+                raise ScorerUnavailable(failure[0])
+            from .detoxify_backend import load_backend  # torch/transformers only when needed
+
+            try:
+                self._backend = load_backend(self.settings)
+            except ScorerUnavailable as exc:
+                self._failure = (str(exc), time.monotonic())
+                raise
+            except Exception as exc:
+                reason = f"cannot load model: {type(exc).__name__}: {exc}"
+                self._failure = (reason, time.monotonic())
+                raise ScorerUnavailable(reason) from exc
+            self._failure = None
+            return self._backend

@@ -1,0 +1,159 @@
+"""The slur lexicon: terms with category, language and severity, matched through an Aho-Corasick automaton."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import ahocorasick
+
+from .normalise import _MASKS, CYRILLIC, LATIN, MASK, fold, fold_term, script_of
+
+SITE_LANGUAGE = "any"  # language of site banned/suspect words
+
+# Endings a term may take and still be the same word (inflection), per term language.
+# Kept short on purpose: "spic" + "es" would be "spices", "жид" + "кий" would be "жидкий",
+# so diminutive forms (армяшка) are listed as their own terms.
+_SUFFIXES: Mapping[str, tuple[str, ...]] = {
+    "en": ("s",),
+    SITE_LANGUAGE: ("s",),
+    "ru": ("а", "ы", "у", "е", "и", "ом", "ой", "ою", "ам", "ами", "ах", "ов", "ей", "ю", "я", "ям", "ями",
+           "ях", "ем", "ь", "ик", "ика", "ики", "иков", "ику", "иком", "ье", "ьё", "ья", "ый", "ий", "ая", "ое",
+           "ые", "ие", "ого", "ому", "ым", "им", "ых", "их", "ыми", "ими", "ую"),
+    "tr": ("lar", "ler", "ları", "leri", "lara", "lere", "ların", "lerin", "larla", "lerle", "dan", "den",
+           "tan", "ten", "da", "de", "a", "e", "ı", "i", "u", "ü", "ın", "in", "un", "ün", "ya", "ye", "yı",
+           "yi", "sı", "si", "su", "sü", "lık", "lik", "cı", "ci", "ca", "ce"),
+    "az": ("lar", "lər", "ları", "ləri", "lara", "lərə", "dan", "dən", "da", "də", "a", "ə", "ı", "i", "u",
+           "ü", "ın", "in", "un", "ün", "ya", "yə", "sı", "si", "su", "sü", "lıq", "lik"),
+    "hy": ("ը", "ն", "ի", "ին", "ից", "ով", "եր", "ներ", "երը", "ները", "երի", "ների"),
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    category: str
+    language: str
+    severity: int
+
+
+@dataclass(frozen=True)
+class Match:
+    """A term found in a text; start/end index the original string."""
+
+    term: str
+    category: str
+    start: int
+    end: int
+    severity: int
+    language: str
+
+    def to_dict(self) -> dict:
+        return {"term": self.term, "category": self.category, "start": self.start, "end": self.end,
+                "severity": self.severity, "language": self.language}
+
+
+@lru_cache(maxsize=None)
+def _suffixes(language: str, script: str) -> frozenset[str]:
+    return frozenset({""} | {fold_term(s, script) for s in _SUFFIXES.get(language, ())})
+
+
+class Lexicon:
+    """Finds terms in text despite case, homoglyphs, leetspeak, repeats and separators, on word boundaries."""
+
+    def __init__(self, terms: Iterable[Term]) -> None:
+        self._terms = tuple(dict.fromkeys(terms))
+        self._automata: dict[str, ahocorasick.Automaton] = {}
+        entries: dict[str, dict[str, list[Term]]] = {}
+        for term in self._terms:
+            script = script_of(term.term)
+            key = fold_term(term.term, script)
+            if any(c.isalpha() for c in key):
+                entries.setdefault(script, {}).setdefault(key, []).append(term)
+                for masked in _masked_keys(key):
+                    entries[script].setdefault(masked, []).append(term)
+        for script, keys in entries.items():
+            automaton = ahocorasick.Automaton()
+            for key, terms in keys.items():
+                automaton.add_word(key, (key, tuple(terms)))
+            automaton.make_automaton()
+            self._automata[script] = automaton
+
+    @classmethod
+    def default(cls) -> "Lexicon":
+        """The packaged lexicon (moderation/data/lexicon.tsv), built once per process."""
+        return _default_lexicon()
+
+    @classmethod
+    def from_terms(cls, terms: Iterable[Term]) -> "Lexicon":
+        return cls(terms)
+
+    @classmethod
+    def from_words(cls, words: Iterable[str], category: str) -> "Lexicon":
+        """A site's banned or suspect word list ("banned_word" / "suspect_word")."""
+        return cls(Term(w.strip(), category, SITE_LANGUAGE, 3) for w in words if w.strip())
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def __iter__(self):
+        return iter(self._terms)
+
+    def find(self, text: str) -> list[Match]:
+        """Every term in text, by position; a match inside (or on the span of) another is left out."""
+        found: set[Match] = set()
+        variants = [(False, False), (True, False)]
+        if any(c in _MASKS for c in text):
+            variants.append((False, True))
+        for script, automaton in self._automata.items():
+            for join, masked in variants:
+                found.update(self._find_in(fold(text, script, join=join, masked=masked), text, script, automaton))
+        return _outermost(found)
+
+    def _find_in(self, skeleton, text: str, script: str, automaton: ahocorasick.Automaton) -> Iterable[Match]:
+        folded = skeleton.text
+        for last, (key, terms) in automaton.iter(folded):
+            first = last - len(key) + 1
+            if first > 0 and folded[first - 1] != " ":
+                continue  # inside a longer word: "Scunthorpe"
+            stop = folded.find(" ", last + 1)
+            stop = len(folded) if stop < 0 else stop
+            tail = folded[last + 1:stop]
+            start, end = skeleton.starts[first], skeleton.ends[stop - 1]
+            if not any(c.isalpha() for c in text[start:end]):
+                continue  # digits and symbols alone are not a word
+            for term in terms:
+                if tail in _suffixes(term.language, script):
+                    yield Match(term.term, term.category, start, end, term.severity, term.language)
+
+
+def _masked_keys(key: str) -> list[str]:
+    """The key with one inner letter hidden, for "k*ke"; short keys are left alone (too many collisions)."""
+    if sum(c.isalpha() for c in key) < 4:
+        return []
+    return [key[:i] + MASK + key[i + 1:] for i in range(1, len(key)) if key[i].isalpha()]
+
+
+def _outermost(matches: set[Match]) -> list[Match]:
+    ordered = sorted(matches, key=lambda m: (m.start, -(m.end - m.start), -m.severity, m.term))
+    kept: list[Match] = []
+    for match in ordered:
+        # one term per span ("k*ke" is kike or kyke), none inside a longer match
+        if any(k.start <= match.start and match.end <= k.end for k in kept):
+            continue
+        kept.append(match)
+    return kept
+
+
+@lru_cache(maxsize=1)
+def _default_lexicon() -> Lexicon:
+    from .lexicon_io import read_lexicon_tsv
+
+    source = resources.files("moderation") / "data" / "lexicon.tsv"
+    with resources.as_file(source) as path:
+        return Lexicon(read_lexicon_tsv(path))
+
+
+__all__ = ["CYRILLIC", "LATIN", "Lexicon", "Match", "Term"]

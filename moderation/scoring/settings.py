@@ -1,0 +1,103 @@
+"""Scorer settings, read from Flask-style configuration keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+MODEL_TYPES = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
+PRECISIONS = ("fp32", "bf16", "int8")
+# Languages each Detoxify model was trained on (Detoxify README); others go to a human.
+MODEL_LANGUAGES: Mapping[str, frozenset[str]] = {
+    "original": frozenset({"en"}),
+    "unbiased": frozenset({"en"}),
+    "original-small": frozenset({"en"}),
+    "unbiased-small": frozenset({"en"}),
+    "multilingual": frozenset({"en", "fr", "es", "it", "pt", "tr", "ru"}),
+}
+# position embeddings stop at 512 tokens for every Detoxify architecture
+MAX_MODEL_LENGTH = 512
+
+# settings field -> configuration key
+CONFIG_KEYS = {
+    "model_type": "DETOXIFY_MODEL",
+    "checkpoint": "DETOXIFY_CHECKPOINT",
+    "config_dir": "DETOXIFY_CONFIG_DIR",
+    "device": "DETOXIFY_DEVICE",
+    "precision": "SCORING_PRECISION",
+    "threads": "SCORING_THREADS",
+    "max_length": "SCORING_MAX_LENGTH",
+    "batch_size": "SCORING_BATCH_SIZE",
+    "retry_after": "SCORER_RETRY_AFTER",
+}
+
+
+@dataclass(frozen=True)
+class ScorerSettings:
+    """What to load and how to run it; validated on construction."""
+
+    model_type: str = "unbiased"
+    checkpoint: str | None = None
+    config_dir: str | None = None
+    device: str = "cpu"
+    precision: str = "fp32"
+    threads: int | None = None
+    max_length: int = 512
+    batch_size: int = 16
+    retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        def bad(field: str, expected: str, value: Any) -> ValueError:
+            return ValueError(f"{CONFIG_KEYS[field]}: expected {expected}, got {value!r}")
+
+        if self.model_type not in MODEL_TYPES:
+            raise bad("model_type", f"one of {', '.join(MODEL_TYPES)}", self.model_type)
+        if self.precision not in PRECISIONS:
+            raise bad("precision", f"one of {', '.join(PRECISIONS)}", self.precision)
+        if self.precision == "int8" and not self.device.startswith("cpu"):
+            # torch's dynamic int8 quantisation runs on the CPU only
+            raise bad("precision", "fp32 or bf16 on a non-CPU device", self.precision)
+        if self.threads is not None and self.threads < 1:
+            raise bad("threads", "a positive integer or empty", self.threads)
+        if not 1 <= self.max_length <= MAX_MODEL_LENGTH:
+            raise bad("max_length", f"an integer from 1 to {MAX_MODEL_LENGTH}", self.max_length)
+        if self.batch_size < 1:
+            raise bad("batch_size", "a positive integer", self.batch_size)
+        if self.retry_after < 0:
+            raise bad("retry_after", "a number of seconds >= 0", self.retry_after)
+
+    @property
+    def languages(self) -> frozenset[str]:
+        return MODEL_LANGUAGES[self.model_type]
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> "ScorerSettings":
+        """Reads DETOXIFY_* / SCORING_* keys (strings from the environment are parsed); missing keys keep defaults."""
+        values: dict[str, Any] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for name, key in CONFIG_KEYS.items():
+            raw = config.get(key)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            values[name] = _parse(key, raw, types[name])
+        return cls(**values)
+
+
+def _parse(key: str, raw: Any, type_name: Any) -> Any:
+    type_name = str(type_name)
+    try:
+        if "int" in type_name:
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError
+            return int(str(raw).strip()) if isinstance(raw, str) else int(raw)
+        if "float" in type_name:
+            if isinstance(raw, bool):
+                raise ValueError
+            return float(raw)
+    except (TypeError, ValueError):
+        kind = "an integer" if "int" in type_name else "a number"
+        raise ValueError(f"{key}: expected {kind}, got {raw!r}") from None
+    if not isinstance(raw, str):
+        raise ValueError(f"{key}: expected a string, got {raw!r}")
+    return raw.strip()
