@@ -9,7 +9,7 @@ from importlib import resources
 
 import ahocorasick
 
-from .normalise import _MASKS, CYRILLIC, LATIN, MASK, fold, fold_term, script_of
+from .normalise import _MASKS, CYRILLIC, LATIN, MASK, fold, fold_term, script_of, term_runs
 
 SITE_LANGUAGE = "any"  # language of site banned/suspect words
 
@@ -66,14 +66,16 @@ class Lexicon:
     def __init__(self, terms: Iterable[Term]) -> None:
         self._terms = tuple(dict.fromkeys(terms))
         self._automata: dict[str, ahocorasick.Automaton] = {}
-        entries: dict[str, dict[str, list[Term]]] = {}
+        entries: dict[str, dict[str, list[tuple[Term, tuple[int, ...]]]]] = {}
         for term in self._terms:
             script = script_of(term.term)
             key = fold_term(term.term, script)
             if any(c.isalpha() for c in key):
-                entries.setdefault(script, {}).setdefault(key, []).append(term)
+                runs = term_runs(term.term, script)
+                entries.setdefault(script, {}).setdefault(key, []).append((term, runs))
                 for masked in _masked_keys(key):
-                    entries[script].setdefault(masked, []).append(term)
+                    masked_runs = tuple(1 if c == MASK else r for c, r in zip(masked, runs))
+                    entries[script].setdefault(masked, []).append((term, masked_runs))
         for script, keys in entries.items():
             automaton = ahocorasick.Automaton()
             for key, terms in keys.items():
@@ -124,7 +126,9 @@ class Lexicon:
             start, end = skeleton.starts[first], skeleton.ends[stop - 1]
             if not any(c.isalpha() for c in text[start:end]):
                 continue  # digits and symbols alone are not a word
-            for term in terms:
+            for term, runs in terms:
+                if any(skeleton.runs[first + i] < run for i, run in enumerate(runs) if run > 1):
+                    continue  # the term doubles a letter the text does not: "Niger"
                 if tail in _suffixes(term.language, script):
                     yield Match(term.term, term.category, start, end, term.severity, term.language)
 

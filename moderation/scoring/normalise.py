@@ -57,11 +57,16 @@ def script_of(term: str) -> str:
 
 @dataclass(frozen=True)
 class Skeleton:
-    """Folded text: letters and single spaces, each mapped to a [start, end) range of the original."""
+    """Folded text: letters and single spaces, each mapped to a [start, end) range of the original.
+
+    ``runs`` counts the repeated letters each character stands for, so a term's double
+    letter can require a double in the text ("nigger" is not "Niger").
+    """
 
     text: str
     starts: tuple[int, ...]
     ends: tuple[int, ...]
+    runs: tuple[int, ...]
 
 
 @lru_cache(maxsize=8192)
@@ -96,6 +101,12 @@ def fold(text: str, script: str, *, join: bool, masked: bool = False) -> Skeleto
 def fold_term(term: str, script: str) -> str:
     """A lexicon term (or suffix) folded the way text is, spaces kept as single spaces."""
     return fold(term, script, join=False).text.strip()
+
+
+def term_runs(term: str, script: str) -> tuple[int, ...]:
+    """Per character of fold_term(term): 2 where the term doubles the letter, else 1."""
+    skeleton = fold(term.strip(), script, join=False)
+    return tuple(min(run, 2) for run in skeleton.runs)
 
 
 # A unit is (char, start, end, kind); kind "L" letter, "S" separator, "W" whitespace, "O" other.
@@ -171,12 +182,15 @@ def _collapse(units: list[Unit]) -> Skeleton:
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
+    runs: list[int] = []
     for c, start, end, kind in units:
         c = c if kind == "L" else " "
         if chars and chars[-1] == c and c != MASK:
             ends[-1] = max(ends[-1], end)
+            runs[-1] += 1
             continue
         chars.append(c)
         starts.append(start)
         ends.append(end)
-    return Skeleton("".join(chars), tuple(starts), tuple(ends))
+        runs.append(1)
+    return Skeleton("".join(chars), tuple(starts), tuple(ends), tuple(runs))
