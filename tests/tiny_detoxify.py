@@ -181,6 +181,11 @@ def _corpus_words(extra: list[str]) -> list[str]:
     return words
 
 
+def build_tokenizer(tokenizer_name: str, words: Iterable[str]):
+    """A small tokenizer of Detoxify's class for that name, every given word one token (benchmarks use it)."""
+    return _build_tokenizer(tokenizer_name, list(words))
+
+
 def _build_tokenizer(tokenizer_name: str, wired_words: list[str]):
     import transformers
 
