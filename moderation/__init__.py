@@ -90,6 +90,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Publishers authenticate by signature or token, not by session cookie: no CSRF on the API.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    from .auth.views import bp as auth_bp
+    from .review.views import bp as review_bp
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(review_bp)
     _register_error_handlers(app)
     cli.init_app(app)
     return app
