@@ -33,6 +33,15 @@ DEFAULTS: dict[str, Any] = {
     # Callbacks
     "CALLBACK_ALLOW_PRIVATE": False,
     "CALLBACK_TIMEOUT": 10.0,
+    # A claimed callback is another worker's to retry after this long; keep it well above
+    # the timeout (connect and read each get CALLBACK_TIMEOUT).
+    "CALLBACK_LEASE_SECONDS": 120.0,
+    # Worker
+    "WORKER_POLL_SECONDS": 1.0,
+    "WORKER_BATCH_SIZE": 16,
+    "RESCORE_LEASE_SECONDS": 300.0,
+    # Coral: time kept back from CORAL_TIMEOUT for storing the decision and answering.
+    "CORAL_MARGIN_SECONDS": 0.03,
     # Sessions
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_COOKIE_SECURE": False,

@@ -18,7 +18,7 @@ from moderation.extensions import db
 POSTGRES_URL = os.environ.get("MODERATION_TEST_DATABASE_URL")
 
 TABLES_CHILD_FIRST = (
-    "outbox", "audit_log", "comment_revisions", "comments", "policy_versions", "user_sites",
+    "rescore_jobs", "outbox", "audit_log", "comment_revisions", "comments", "policy_versions", "user_sites",
     "users", "sites",
 )
 
