@@ -90,6 +90,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Publishers authenticate by signature or token, not by session cookie: no CSRF on the API.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    from .callbacks.views import bp as callbacks_admin_bp
+    from .ingest.coral import bp as coral_bp
+    csrf.exempt(coral_bp)
+    app.register_blueprint(coral_bp)
+    app.register_blueprint(callbacks_admin_bp)
     from .auth.views import bp as auth_bp
     from .review.views import bp as review_bp
     app.register_blueprint(auth_bp)
