@@ -181,3 +181,7 @@ def _create_app() -> Flask:
              add_version_option=False, load_dotenv=False, set_debug_flag=False)
 def main() -> None:
     """Moderation service for article comment sections."""
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ from prometheus_client.core import GaugeMetricFamily
 from . import runtime
 from .extensions import db
 from .models import Comment, OutboxMessage
+from .scoring import ScorerUnavailable
 
 bp = Blueprint("health", __name__)
 
@@ -28,6 +29,12 @@ def readyz():
         db.session.rollback()
         problems["database"] = f"unreachable: {type(error).__name__}"
     scorer = runtime.scorer()
+    try:
+        # Loading here (in a worker, never the master) lets a fresh node become ready before
+        # its first comment; a failed load is remembered, so probes do not hammer the download.
+        scorer.ensure_loaded()
+    except ScorerUnavailable:
+        pass
     loaded, reason = scorer.status()
     if not loaded:
         problems["scorer"] = reason or "not loaded yet"

@@ -55,3 +55,12 @@ def test_request_logs_hold_no_secrets(caplog, site, post_comment):
 def test_unknown_api_route_is_problem_json(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
+
+
+def test_openapi_document_lists_the_contract(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    assert {"/api/v1/sites/{site}/comments", "/api/v1/sites/{site}/comments/{id}",
+            "/api/v1/sites/{site}/integrations/coral"} <= set(document["paths"])
+    responses = document["paths"]["/api/v1/sites/{site}/comments"]["post"]["responses"]
+    assert {"200", "202", "400", "401", "404", "413", "415", "422", "429"} <= set(responses)

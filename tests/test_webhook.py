@@ -216,3 +216,9 @@ def test_numeric_ids_are_accepted_as_text(post_comment):
     response = post_comment(comment_payload(42))
     assert response.status_code in (200, 202)
     assert response.get_json()["external_id"] == "42"
+
+
+def test_body_with_absurd_nesting_is_422(app, post_comment):
+    problem = assert_problem(post_comment(comment_payload("deep", "<b>" * 5000 + "x")), 422)
+    assert problem["errors"][0]["field"] == "body" and "HTML tags" in problem["errors"][0]["message"]
+    assert count(app, Comment) == 0

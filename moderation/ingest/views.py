@@ -102,6 +102,19 @@ def receive_comment(site: str):
     return answer(stored.comment, replayed=False)
 
 
+@bp.get("/openapi.json")
+def openapi():
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .openapi import document
+
+    try:
+        package_version = version("moderation")
+    except PackageNotFoundError:
+        package_version = "0"
+    return jsonify(document(package_version))
+
+
 @bp.get("/sites/<site>/comments/<external_id>")
 def comment_status(site: str, external_id: str):
     """The current state of a comment, for the site's API token."""

@@ -1,0 +1,91 @@
+"""Real HTTP: the demo command end to end, and gunicorn with the app preloaded."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+from conftest import comment_payload, sign
+from moderation.extensions import db
+from moderation.models import Comment
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_demo_posts_the_samples_through_the_signed_webhook(app, runner):
+    port = free_port()
+    result = runner.invoke(args=["demo", "--no-serve", "--port", str(port)])
+    assert result.exit_code == 0, result.output
+    assert "admin@demo.example  password:" in result.output
+    with app.app_context():
+        comments = db.session.scalars(sa.select(Comment).order_by(Comment.id)).all()
+        assert [c.external_id for c in comments] == ["c1", "c1r", "c2", "c3", "c4", "c5"]
+        assert all(c.model == "detoxify-unbiased" and c.scores for c in comments)
+        assert {c.status for c in comments} <= {"approved", "queued", "rejected"}
+    # A second run reuses the site, resets the passwords and gets the stored results back.
+    again = runner.invoke(args=["demo", "--no-serve", "--port", str(port)])
+    assert again.exit_code == 0, again.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 6
+
+
+def test_demo_without_a_model_says_so_and_keeps_comments_pending(make_app):
+    app = make_app(scorer=False)
+    result = app.test_cli_runner().invoke(args=["demo", "--no-serve", "--port", str(free_port())])
+    assert result.exit_code == 0, result.output
+    assert "The scorer is DOWN" in result.output
+    assert "HTTP 202  pending" in result.output
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(Comment.status))) == {"pending"}
+
+
+def test_gunicorn_preloaded_workers_score_comments(app, site, database_url, tiny_model, tmp_path):
+    """The model loads lazily in each forked worker; the master never runs inference."""
+    checkpoint, config_dir = tiny_model
+    port = free_port()
+    env = dict(os.environ, MODERATION_DATABASE_URL=database_url, MODERATION_SECRET_KEY="x",
+               MODERATION_DETOXIFY_CHECKPOINT=str(checkpoint),
+               MODERATION_DETOXIFY_CONFIG_DIR=str(config_dir), MODERATION_SCORING_THREADS="2")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moderation.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(base + "/healthz", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("gunicorn did not start")
+        statuses = []
+        for n in range(4):  # several requests, so both workers are likely to score
+            body = json.dumps(comment_payload(f"g{n}", f"<p>Comment number {n} about the park.</p>")).encode()
+            headers = sign(site.secret, body) | {"Content-Type": "application/json"}
+            response = requests.post(f"{base}/api/v1/sites/{site.slug}/comments", data=body,
+                                     headers=headers, timeout=60)
+            assert response.status_code == 200, response.text
+            statuses.append(response.json()["status"])
+            assert response.json()["scores"]["toxicity"] < 0.5
+        assert statuses == ["approved"] * 4
+        assert requests.get(base + "/readyz", timeout=30).status_code == 200
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
