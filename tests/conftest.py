@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,31 +24,41 @@ TABLES_CHILD_FIRST = (
 )
 
 
-def _reset_postgres(url: str) -> None:
+def _postgres_schema(url: str, schema: str, *, drop: bool = False) -> None:
     from moderation.config import database_uri
 
     engine = sa.create_engine(database_uri({"DATABASE_URL": url}, "/tmp"))
     with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        if not drop:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    """A database built by running the migrations, once per test session."""
+def database_url(tmp_path_factory):
+    """A database built by running the migrations, once per test session.
+
+    On PostgreSQL each run gets a schema of its own (through search_path), so runs side by
+    side on one server do not disturb each other.
+    """
     from flask_migrate import upgrade
 
+    schema = None
     if POSTGRES_URL:
-        _reset_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
+        schema = f"test_{os.getpid()}_{secrets.token_hex(3)}"
+        _postgres_schema(POSTGRES_URL, schema)
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
     else:
         url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True})
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return url
+    yield url
+    if schema:
+        _postgres_schema(POSTGRES_URL, schema, drop=True)
 
 
 @pytest.fixture(scope="session")
