@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 import time
@@ -88,24 +89,36 @@ def _start_server(app: Flask, host: str, port: int):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Set up and post the samples, then exit.")
+@click.option("--verbose", is_flag=True, help="Print a log line for every request.")
 @with_appcontext
-def demo_command(host: str, port: int, no_serve: bool) -> None:
+def demo_command(host: str, port: int, no_serve: bool, verbose: bool) -> None:
     """Migrate, create a demo site and accounts, post the sample comments, and serve."""
     from flask_migrate import upgrade
 
+    if not verbose:
+        # The credentials and results below are what a newcomer needs; request logs drown them.
+        for name in ("moderation.requests", "werkzeug"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     app = current_app._get_current_object()
     click.echo(f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}")
     upgrade()
     secret, passwords = ensure_demo_accounts()
+    from . import runtime
+    from .scoring import ScorerUnavailable
+
+    scorer = runtime.scorer()
+    click.echo(f"Loading the scorer ({scorer.name}; the first use downloads it)...")
+    try:
+        scorer.ensure_loaded()
+    except ScorerUnavailable:
+        pass  # reported below; the comments wait as pending
     server = _start_server(app, host, port)
     base_url = f"http://{host}:{port}"
     click.echo(f"Posting {len(sample_comments())} sample comments through the signed webhook...")
     for comment_id, http_status, status in post_samples(base_url, secret):
         click.echo(f"  {comment_id:>4}  HTTP {http_status}  {status}")
 
-    from . import runtime
-
-    loaded, reason = runtime.scorer().status()
+    loaded, reason = scorer.status()
     if not loaded:
         click.secho(f"\nThe scorer is DOWN: {reason}", fg="yellow", bold=True)
         click.echo("Comments wait as 'pending' (never approved) until a model is available: set "
