@@ -113,7 +113,7 @@ class Worker:
         except ScorerUnavailable:
             return 0  # the lease lapses; the job waits for a model
         done = run_batch(job, self.scorer, batch_size=self.batch_size, now=self.clock(),
-                         lease=self.rescore_lease, actor_type="worker")
+                         lease=self.rescore_lease, actor_type="worker", keep_lease=False)
         if done == 0:
             logger.info("rescore job %d done: %d processed, %d changed, %d not scored",
                         job.id, job.processed, job.changed, job.skipped)

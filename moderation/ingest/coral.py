@@ -20,6 +20,7 @@ import json
 import os
 import threading
 import time
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from ..comments import apply_assessment
 from ..extensions import db, limiter
 from ..models import Comment, Site
 from ..policies import current_policy
+from ..policy import DEFAULT_POLICY
 from ..problems import Problem
 from ..scoring import Assessment, LazyScorer
 from ..scoring.assess import assess
@@ -178,13 +180,32 @@ def _assess_before(deadline: float, text: str, policy, scorer: LazyScorer) -> As
     return assessment
 
 
+# scorer -> the pid it was warmed in (a forked child must warm its own copy's thread settings)
+_warmed: weakref.WeakKeyDictionary[LazyScorer, int] = weakref.WeakKeyDictionary()
+_warming = threading.Lock()
+
+
+def warm_up(scorer: LazyScorer) -> None:
+    """Load the model and the pipeline's other lazy parts (the language identifier alone takes
+    about half a second) so that a Coral request never pays for them; safe to call repeatedly."""
+    if _warmed.get(scorer) == os.getpid() or not _warming.acquire(blocking=False):
+        return
+    try:
+        scorer.ensure_loaded()
+        assess(["A warm-up sentence, long enough for language detection."], DEFAULT_POLICY, scorer)
+        _warmed[scorer] = os.getpid()
+    except Exception:  # a load failure is remembered by the scorer and reported by /readyz
+        pass
+    finally:
+        _warming.release()
+
+
 def assess_within(site: Site, stored: Stored, seconds: float) -> tuple[Assessment | None, int | None]:
     """Score the new revision if it can be done in `seconds`; None when it cannot."""
     scorer = runtime.scorer()
-    loaded, _ = scorer.status()
-    if not loaded:
+    if _warmed.get(scorer) != os.getpid():
         # Loading takes seconds: start it for the next requests, hold this comment.
-        _pool().submit(_load_quietly, scorer)
+        _pool().submit(warm_up, scorer)
         return None, None
     if seconds <= 0:
         return None, None
@@ -195,13 +216,6 @@ def assess_within(site: Site, stored: Stored, seconds: float) -> tuple[Assessmen
         return future.result(timeout=seconds), version
     except FutureTimeout:
         return None, None  # the thread finishes on its own; its result is dropped, the worker decides
-
-
-def _load_quietly(scorer: LazyScorer) -> None:
-    try:
-        scorer.ensure_loaded()
-    except Exception:  # the failure is remembered by the scorer and shown by /readyz
-        pass
 
 
 # -- the view ------------------------------------------------------------------------------------

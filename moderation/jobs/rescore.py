@@ -75,8 +75,12 @@ def claim_job(now: datetime, lease: timedelta, *, job_id: int | None = None) -> 
 
 
 def run_batch(job: RescoreJob, scorer: LazyScorer, *, batch_size: int, now: datetime,
-              lease: timedelta, actor_type: str) -> int:
-    """Rescore the next batch of the job and advance its cursor; returns comments processed."""
+              lease: timedelta, actor_type: str, keep_lease: bool = True) -> int:
+    """Rescore the next batch of the job and advance its cursor; returns comments processed.
+
+    An inline run keeps its lease between batches; a worker releases it after each batch, so
+    the job moves on in whichever worker is free next, between their other work.
+    """
     query = _matching(job).where(Comment.id > job.cursor).order_by(Comment.id).limit(batch_size)
     if is_postgres():
         # Wait for rows another transaction holds (never skip them: the cursor moves past).
@@ -94,7 +98,7 @@ def run_batch(job: RescoreJob, scorer: LazyScorer, *, batch_size: int, now: date
     job.processed += len(ids)
     job.changed += result.changed
     job.skipped += len(result.failed)
-    job.claimed_until = now + lease
+    job.claimed_until = now + lease if keep_lease else None
     db.session.commit()
     return len(ids)
 

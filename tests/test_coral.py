@@ -1,0 +1,196 @@
+"""The Coral adapter, with requests built exactly as Coral's external moderation phase builds them.
+
+Coral (src/core/server/services/fetch and .../pipeline/phases/external.ts) serialises the
+request with JSON.stringify(request, null, 2), signs that exact text with
+HMAC-SHA256(secret as UTF-8, body) in hex, one `sha256=<hex>` per active secret joined by ",".
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from moderation import runtime
+from moderation.extensions import db
+from moderation.ingest.coral import warm_up
+from moderation.models import Comment, CommentRevision, OutboxMessage
+from moderation.worker import Worker
+from test_callbacks_support import Clock, make_site
+
+CORAL_SECRET = "empsec_2f6c1e7d0a9b4c8e8f1d3a5b7c9e0f12"
+OLD_SECRET = "empsec_00000000000000000000000000000000"
+CORAL_FLAG = [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]
+CORAL_REJECTION_CODES = {"OFFENSIVE", "ABUSIVE", "SPAM", "BANNED_WORD", "AD", "ILLEGAL_CONTENT",
+                         "HARASSMENT_BULLYING", "MISINFORMATION", "OTHER"}
+
+
+def coral_request(body: str, *, action: str = "NEW", author: str = "user-1", story: str = "story-1",
+                  parent: str | None = None) -> dict:
+    return {
+        "action": action,
+        "comment": {"body": body, "parentID": parent},
+        "author": {"id": author, "role": "COMMENTER"},
+        "story": {"id": story, "url": "https://news.example/baku-park"},
+        "site": {"id": "coral-site-1"},
+        "tenantID": "tenant-1",
+        "tenantDomain": "comments.news.example",
+    }
+
+
+def coral_post(client, data: dict, *, secrets=(CORAL_SECRET,), slug: str = "news", raw: bytes | None = None):
+    body = raw if raw is not None else json.dumps(data, indent=2, ensure_ascii=False).encode()  # JSON.stringify(x, null, 2)
+    signature = ",".join("sha256=" + hmac.new(s.encode(), body, hashlib.sha256).hexdigest() for s in secrets)
+    return client.post(f"/api/v1/sites/{slug}/integrations/coral", data=body, headers={
+        "Content-Type": "application/json", "X-Coral-Signature": signature,
+        "User-Agent": "Coral Moderation/9.0.0"})
+
+
+@pytest.fixture
+def coral(make_app):
+    app = make_app()
+    make_site(app, coral_secret=CORAL_SECRET)
+    with app.app_context():
+        warm_up(runtime.scorer())  # as in a process that has answered a request before
+    return app
+
+
+def stored(app) -> list[Comment]:
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(Comment).order_by(Comment.id)))
+        db.session.expunge_all()
+        return rows
+
+
+def test_neutral_comment_is_approved(coral):
+    response = coral_post(coral.test_client(), coral_request("<p>Armenians are rightfully angry.</p>"))
+    assert response.status_code == 200 and response.get_json() == {"status": "APPROVED"}
+    [comment] = stored(coral)
+    assert comment.status == "approved" and comment.external_id.startswith("coral:")
+    assert comment.article_id == "story-1" and comment.author_id == "user-1"
+    assert comment.article_url == "https://news.example/baku-park"
+
+
+def test_toxic_comment_is_rejected_with_a_code_coral_knows(coral):
+    answer = coral_post(coral.test_client(), coral_request("You are an idiot and scum.")).get_json()
+    assert answer["status"] == "REJECTED"
+    assert answer["moderationAction"]["rejectionReason"]["code"] in CORAL_REJECTION_CODES
+
+
+def test_borderline_comment_is_withheld_and_flagged_for_the_queue(coral):
+    answer = coral_post(coral.test_client(), coral_request("<p>That was a <b>stupid</b> decision.</p>")).get_json()
+    assert answer == {"status": "SYSTEM_WITHHELD", "actions": CORAL_FLAG}
+    assert stored(coral)[0].status == "queued"
+
+
+def test_banned_word_rejects_as_banned_word(coral):
+    from moderation.policies import save_policy
+    from moderation.sites import require
+
+    with coral.app_context():
+        save_policy(require("news"), {"banned_words": ["trophypark"]}, actor_type="cli")
+        db.session.commit()
+    answer = coral_post(coral.test_client(), coral_request("see you at the trophypark")).get_json()
+    assert answer["moderationAction"]["rejectionReason"]["code"] == "BANNED_WORD"
+
+
+def test_same_request_twice_is_one_comment_and_edit_is_stored(coral):
+    client = coral.test_client()
+    first = coral_post(client, coral_request("Fine words about the park."))
+    again = coral_post(client, coral_request("Fine words about the park."))
+    assert first.get_json() == again.get_json()
+    assert len(stored(coral)) == 1
+    edited = coral_post(client, coral_request("Fine words about the park, edited.", action="EDIT"))
+    assert edited.get_json() == {"status": "APPROVED"}
+    assert len(stored(coral)) == 2  # no comment id in Coral's request: an edit is a new comment
+
+
+def test_comment_id_when_present_makes_edits_revisions(coral):
+    client = coral.test_client()
+    data = coral_request("First words.")
+    data["comment"]["id"] = "c-42"
+    coral_post(client, data)
+    data = coral_request("Second words, you idiot.", action="EDIT")
+    data["comment"]["id"] = "c-42"
+    assert coral_post(client, data).get_json()["status"] == "REJECTED"
+    [comment] = stored(coral)
+    assert comment.external_id == "coral:c-42" and comment.revision_count == 2
+
+
+def test_rotating_secrets_and_older_coral_request_shape(coral):
+    data = coral_request("Plain text, no HTML at all.")
+    del data["tenantID"], data["tenantDomain"]
+    data["tenant"] = {"id": "tenant-1", "domain": "comments.news.example"}  # Coral before v6
+    response = coral_post(coral.test_client(), data, secrets=(OLD_SECRET, CORAL_SECRET))
+    assert response.get_json() == {"status": "APPROVED"}
+
+
+def test_bad_signature_is_refused_and_nothing_stored(coral):
+    response = coral_post(coral.test_client(), coral_request("Fine words."), secrets=(OLD_SECRET,))
+    assert response.status_code == 401 and response.mimetype == "application/problem+json"
+    assert "Coral signature refused" in response.get_json()["detail"]
+    # Re-serialised JSON (compact instead of Coral's 2-space indent) no longer matches the signature.
+    body = json.dumps(coral_request("Fine words."), indent=2).encode()
+    signature = "sha256=" + hmac.new(CORAL_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    response = coral.test_client().post(
+        "/api/v1/sites/news/integrations/coral", data=json.dumps(coral_request("Fine words.")),
+        headers={"Content-Type": "application/json", "X-Coral-Signature": signature})
+    assert response.status_code == 401
+    assert stored(coral) == []
+
+
+def test_invalid_request_lists_fields(coral):
+    data = coral_request("")
+    data["action"] = "DELETE"
+    del data["story"]
+    response = coral_post(coral.test_client(), data)
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    fields = {error["field"] for error in response.get_json()["errors"]}
+    assert {"action", "comment.body", "story"} <= fields
+    assert stored(coral) == []
+
+
+def test_unknown_site_and_missing_coral_secret(coral, make_app):
+    assert coral_post(coral.test_client(), coral_request("x"), slug="nope").status_code == 404
+    make_site(coral, slug="plain")
+    response = coral_post(coral.test_client(), coral_request("x"), slug="plain")
+    assert response.status_code == 401 and "no Coral secret" in response.get_json()["detail"]
+
+
+def test_slow_scoring_is_withheld_and_left_pending_for_the_worker(coral, monkeypatch):
+    with coral.app_context():
+        scorer = runtime.scorer()
+    real_score = scorer.score
+
+    def slow(texts):
+        time.sleep(0.6)  # longer than CORAL_TIMEOUT (0.2 s)
+        return real_score(texts)
+
+    monkeypatch.setattr(scorer, "score", slow)
+    answer = coral_post(coral.test_client(), coral_request("Fine words about the park.")).get_json()
+    assert answer == {"status": "SYSTEM_WITHHELD", "actions": CORAL_FLAG}
+    [comment] = stored(coral)
+    assert comment.status == "pending"
+    monkeypatch.setattr(scorer, "score", real_score)
+    # The worker decides it later (no callback here: the site has no callback URL).
+    Worker(coral, clock=Clock()).run_once()
+    assert stored(coral)[0].status == "approved"
+
+
+def test_model_not_loaded_yet_is_withheld_and_decided_later(make_app):
+    intake = make_app(scorer=False)
+    make_site(intake, coral_secret=CORAL_SECRET, callback_url="http://127.0.0.1:9/hooks")
+    answer = coral_post(intake.test_client(), coral_request("Fine words about the park.")).get_json()
+    assert answer["status"] == "SYSTEM_WITHHELD"
+    assert stored(intake)[0].status == "pending"
+    worker_app = make_app()
+    with worker_app.app_context():
+        Worker(worker_app, clock=Clock()).pending.step()
+    assert stored(intake)[0].status == "approved"
+    with worker_app.app_context():
+        [message] = db.session.scalars(sa.select(OutboxMessage)).all()
+        assert message.payload["data"]["status"] == "approved", "the decision is called back"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentRevision)) == 1
