@@ -180,15 +180,19 @@ def test_expired_lease_is_retried_and_the_stale_outcome_dropped(setup, receiver)
     assert only_message(app).status == "delivered"
 
 
-def test_stopping_worker_hands_back_unstarted_claims(setup, receiver):
+def test_stopping_worker_hands_back_a_claim_it_has_not_started(setup, receiver):
+    from moderation.callbacks.dispatch import deliver_due
+
     intake, app, credentials, worker, clock = setup
     for n in range(3):
         post(intake, credentials, f"c{n}", f"<p>Fine words number {n}.</p>")
     with app.app_context():
         worker.score_pending()
-    worker.stop()
-    assert deliver(worker) == 3
-    assert receiver.requests == []
+        # SIGTERM arrives while the first claim is being taken.
+        answers = iter([False, True])
+        claimed = deliver_due(worker.http, clock=clock, limit=10, lease=timedelta(seconds=30), timeout=1,
+                              should_stop=lambda: next(answers, True))
+    assert claimed == 1 and receiver.requests == []
     assert all(m.status == "pending" and m.attempts == 0 and m.next_attempt_at <= clock.now
                for m in outbox(app))
 

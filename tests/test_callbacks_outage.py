@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import OutboxMessage
 from moderation.worker import Worker
-from test_callbacks_support import ROOT, Clock, free_port, make_site, outbox, post, wait_for
+from test_callbacks_support import ROOT, Clock, free_port, make_site, outbox, post
 
 
 class ExampleReceiver:

@@ -15,13 +15,20 @@ logger = logging.getLogger(__name__)
 
 def deliver_due(http: requests.Session, *, clock: Callable[[], datetime], limit: int, lease: timedelta,
                 timeout: float, should_stop: Callable[[], bool] = lambda: False) -> int:
-    """Deliver up to `limit` due callbacks; returns how many were claimed."""
-    claims = claim_due(clock(), limit=limit, lease=lease)
-    for index, claim in enumerate(claims):
-        if should_stop():
-            # Shutting down: hand the rest back now rather than leave them to the lease.
-            for rest in claims[index:]:
-                release(rest, clock())
+    """Deliver up to `limit` due callbacks, claiming one at a time; returns how many were claimed.
+
+    One at a time, because a claim's lease starts when it is taken: a batch claimed together
+    behind a slow receiver could outlive its lease and be sent by a second worker as well.
+    """
+    count = 0
+    while count < limit and not should_stop():
+        claims = claim_due(clock(), limit=1, lease=lease)
+        if not claims:
+            break
+        [claim] = claims
+        count += 1
+        if should_stop():  # signalled while claiming: hand it back rather than leave it to the lease
+            release(claim, clock())
             break
         # The signature's timestamp is the real time (receivers allow 5 minutes of skew);
         # `clock` only drives the schedule, so tests can move it.
@@ -34,4 +41,4 @@ def deliver_due(http: requests.Session, *, clock: Callable[[], datetime], limit:
         else:
             logger.warning("callback %s attempt %d failed: %s -> %s", claim.webhook_id, claim.attempt,
                            outcome.error, state)
-    return len(claims)
+    return count
