@@ -1,0 +1,146 @@
+"""A moderator works the queue by keyboard in headless Chromium; the publisher sees the result."""
+from __future__ import annotations
+
+import pytest
+
+from support import comment_payload
+from review_support import PASSWORD, make_user
+
+from .conftest import new_page, serve, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live(app, site):
+    server = serve(app)
+    yield server
+    server.stop()
+
+
+def post_borderline(post_comment, count: int) -> dict[str, str]:
+    """Comments the tiny model scores as borderline (queued under the default policy): id -> external id."""
+    ids = {}
+    for n in range(count):
+        response = post_comment(comment_payload(f"b{n}", f"<p>Comment {n}: that plan is stupid.</p>",
+                                                author={"id": f"reader-{n}", "name": f"Reader {n}"}))
+        assert response.json["status"] == "queued", response.json
+        ids[str(response.json["id"])] = f"b{n}"
+    return ids
+
+
+def publisher_view(client, site, external_id: str) -> dict:
+    response = client.get(f"/api/v1/sites/{site.slug}/comments/{external_id}",
+                          headers={"Authorization": f"Bearer {site.api_token}"})
+    assert response.status_code == 200
+    return response.json
+
+
+def queue_order(page) -> list[str]:
+    return page.eval_on_selector_all("[data-comment]", "items => items.map(item => item.dataset.id)")
+
+
+def test_moderator_works_the_queue_by_keyboard(app, site, live, browser, page_errors, post_comment, client):
+    make_user(app, "mod@news.example")
+    external = post_borderline(post_comment, 5)
+    context, page = new_page(browser, page_errors)
+    sign_in(page, live.url, "mod@news.example", PASSWORD)
+    ids = queue_order(page)  # most harmful first, as the server ordered them
+    assert sorted(ids) == sorted(external)
+
+    # The first comment is current; `a` approves it and moves on to the next.
+    page.wait_for_selector(f'[data-id="{ids[0]}"].current')
+    page.keyboard.press("a")
+    page.wait_for_selector(f'[data-id="{ids[0]}"].decided')
+    page.wait_for_selector(f'[data-id="{ids[1]}"].current')
+
+    # `r` asks for a reason; `3` is hate speech.
+    page.keyboard.press("r")
+    assert page.is_visible("#reason-picker")
+    page.keyboard.press("3")
+    page.wait_for_selector(f'[data-id="{ids[1]}"].decided')
+    assert "Rejected (Hate speech)." in page.inner_text(f'[data-id="{ids[1]}"] [data-outcome]')
+
+    # `x` selects, `j` moves, `A` approves the selection.
+    page.wait_for_selector(f'[data-id="{ids[2]}"].current')
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    assert page.inner_text("[data-selected-count]") == "2 selected"
+    page.keyboard.press("A")
+    page.wait_for_selector(f'[data-id="{ids[3]}"].decided')
+    page.wait_for_selector(f'[data-id="{ids[2]}"].decided')
+    assert publisher_view(client, site, external[ids[2]])["status"] == "approved"
+
+    # `u` takes the bulk decision back; the comments are queued again.
+    page.keyboard.press("u")
+    page.wait_for_selector(f'[data-id="{ids[3]}"]:not(.decided)')
+    page.wait_for_selector(f'[data-id="{ids[2]}"]:not(.decided)')
+    assert publisher_view(client, site, external[ids[2]])["status"] == "queued"
+    # ... and approving them again by selection works the same way (undo made the first one current).
+    page.wait_for_selector(f'[data-id="{ids[2]}"].current')
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.keyboard.press("A")
+    page.wait_for_selector(f'[data-id="{ids[3]}"].decided')
+
+    # `?` shows the help; Escape closes it.
+    page.keyboard.press("?")
+    assert page.is_visible("#help")
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#help")
+
+    views = [publisher_view(client, site, external[i]) for i in ids]
+    assert [v["status"] for v in views] == ["approved", "rejected", "approved", "approved", "queued"]
+    assert views[1]["reason_code"] == "hate_speech"
+    assert {v["decided_by"] for v in views[:4]} == {"human"}
+    assert page_errors == {"dialogs": [], "errors": []}
+    context.close()
+
+
+def test_card_page_rejects_by_keyboard_and_shows_context(app, site, live, browser, page_errors, post_comment, client):
+    make_user(app, "mod@news.example")
+    post_comment(comment_payload("parent", "<p>The park opened today.</p>"))
+    post_comment(comment_payload("child", "<p>What a stupid idea, <a href='https://x.example'>see</a>.</p>",
+                                 parent_id="parent"))
+    context, page = new_page(browser, page_errors)
+    sign_in(page, live.url, "mod@news.example", PASSWORD)
+    page.click("text=Reader 1 >> nth=0")  # the only queued comment's card
+    page.wait_for_selector(".card-layout")
+    assert "The park opened today." in page.inner_text(".parent")
+    assert page.locator(".bar-fill").count() > 0
+    page.wait_for_selector(".badge-mine")  # opening the card claims the comment
+    page.keyboard.press("r")
+    page.keyboard.press("7")  # spam
+    page.wait_for_selector("[data-outcome].ok")
+    assert publisher_view(client, site, "child")["reason_code"] == "spam"
+    assert page_errors == {"dialogs": [], "errors": []}
+    context.close()
+
+
+def test_expired_session_is_explained_and_changes_nothing(app, site, live, browser, page_errors, post_comment,
+                                                          client):
+    make_user(app, "mod@news.example")
+    [external_id] = post_borderline(post_comment, 1).values()
+    context, page = new_page(browser, page_errors)
+    sign_in(page, live.url, "mod@news.example", PASSWORD)
+    page.wait_for_selector("[data-comment].current")
+    context.clear_cookies()  # as if the session had timed out on the server
+    page.keyboard.press("a")
+    page.wait_for_selector("#session-banner:not([hidden])")
+    assert "session has expired" in page.inner_text("#session-banner").lower()
+    assert publisher_view(client, site, external_id)["status"] == "queued"
+    page.click("#session-banner a")
+    page.wait_for_selector("input[name=password]")
+    context.close()
+
+
+def test_queue_fits_a_phone_screen(app, site, live, browser, page_errors, post_comment):
+    make_user(app, "mod@news.example")
+    post_borderline(post_comment, 2)
+    context, page = new_page(browser, page_errors, viewport=(390, 844))
+    sign_in(page, live.url, "mod@news.example", PASSWORD)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    context.close()
