@@ -9,14 +9,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from standardwebhooks.webhooks import Webhook
 
 from moderation import create_app
+from support import POSTGRES_URL, comment_payload, sign  # noqa: F401 (re-exported for older imports)
 from moderation.extensions import db
 
-# MODERATION_TEST_DATABASE_URL=postgresql://127.0.0.1:5432/test runs the suite on PostgreSQL;
-# by default it runs on a SQLite file in a temporary folder.
-POSTGRES_URL = os.environ.get("MODERATION_TEST_DATABASE_URL")
 
 TABLES_CHILD_FIRST = (
     "rescore_jobs", "outbox", "audit_log", "comment_revisions", "comments", "policy_versions", "user_sites",
@@ -128,30 +125,6 @@ def site(app):
         credentials = create_site("news", name="News", callback_url=None)
         db.session.commit()
     return credentials
-
-
-def sign(secret: str, body: bytes, *, message_id: str = "msg_test", when: datetime | None = None) -> dict[str, str]:
-    """Standard Webhooks headers for a body, made by the reference library."""
-    when = when or datetime.now(timezone.utc)
-    return {
-        "webhook-id": message_id,
-        "webhook-timestamp": str(int(when.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, when, body.decode()),
-    }
-
-
-def comment_payload(comment_id: str = "c1", body: str = "<p>Armenians are rightfully angry.</p>", **extra):
-    data = {
-        "id": comment_id,
-        "article": {"id": "a-1", "url": "https://news.example/a-1", "title": "An article"},
-        "author": {"id": "reader-1", "name": "Reader 1"},
-        "body": body,
-        "created_at": "2021-04-16T12:00:00Z",
-        "parent_id": None,
-        "language": None,
-    }
-    data.update(extra)
-    return data
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 
-from conftest import comment_payload
+from support import comment_payload
 
 
 def test_healthz(client):

@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
-from conftest import comment_payload, sign
+from support import comment_payload, sign
 from moderation.extensions import db
 from moderation.models import Comment
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from conftest import comment_payload, sign
+from support import comment_payload, sign
 from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, CommentRevision
 
