@@ -81,15 +81,18 @@
 
   // --- current comment and selection -----------------------------------------------------
 
-  function setCurrent(index) {
+  function setCurrent(index, options) {
     if (!items.length) return;
+    const quiet = options && options.quiet; // on page load: mark it, but leave focus and scroll alone
     index = Math.max(0, Math.min(items.length - 1, index));
     if (current >= 0 && items[current]) items[current].classList.remove("current");
     current = index;
     const item = items[current];
     item.classList.add("current");
-    item.focus({ preventScroll: true });
-    item.scrollIntoView({ block: "nearest" });
+    if (!quiet) {
+      item.focus({ preventScroll: true });
+      item.scrollIntoView({ block: "nearest" });
+    }
     scheduleClaim(item);
   }
 
@@ -375,6 +378,6 @@
     });
   });
 
-  if (items.length) setCurrent(0);
+  if (items.length) setCurrent(0, { quiet: true });
   syncSelection();
 })();
