@@ -19,11 +19,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from conftest import POSTGRES_URL, comment_payload, sign
+from standardwebhooks.webhooks import Webhook
+
 from moderation.extensions import db
 from moderation.models import Comment, OutboxMessage, Site
 
 ROOT = Path(__file__).resolve().parent.parent
+# Read here rather than imported from conftest: tests/scoring/conftest.py is also importable as
+# `conftest`, and a full run may resolve the name to that one.
+POSTGRES_URL = os.environ.get("MODERATION_TEST_DATABASE_URL")
 needs_postgres = pytest.mark.skipif(
     not (POSTGRES_URL or "").startswith("postgres"),
     reason="needs PostgreSQL: set MODERATION_TEST_DATABASE_URL=postgresql://127.0.0.1:5432/test "
@@ -161,8 +165,13 @@ def make_site(app, slug: str = "news", callback_url: str | None = None, coral_se
 
 
 def post(app, credentials, comment_id: str, body: str):
-    data = json.dumps(comment_payload(comment_id, body)).encode()
-    headers = sign(credentials.secret, data) | {"Content-Type": "application/json"}
+    """POST a comment to the signed webhook, as a publisher does."""
+    data = json.dumps({"id": comment_id, "body": body, "article": {"id": "a-1", "url": "https://news.example/a-1"},
+                       "author": {"id": "reader-1", "name": "Reader 1"}}).encode()
+    now = datetime.now(timezone.utc)
+    headers = {"webhook-id": f"msg_{comment_id}", "webhook-timestamp": str(int(now.timestamp())),
+               "webhook-signature": Webhook(credentials.secret).sign(f"msg_{comment_id}", now, data.decode()),
+               "Content-Type": "application/json"}
     return app.test_client().post(f"/api/v1/sites/{credentials.slug}/comments", data=data, headers=headers)
 
 
