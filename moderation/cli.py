@@ -162,12 +162,13 @@ def init_app(app: Flask) -> None:
     from .callbacks.cli import callbacks_cli
     from .demo import demo_command
     from .jobs.cli import rescore_command
+    from .lexicon_cli import lexicon_cli
     from .scoring.cli import model_cli
     from .serve import serve_command
     from .worker import worker_command
 
     for command in (site_cli, user_cli, policy_cli, demo_command, serve_command, model_cli,
-                    worker_command, rescore_command, callbacks_cli):
+                    worker_command, rescore_command, callbacks_cli, lexicon_cli):
         app.cli.add_command(command)
 
 

@@ -28,6 +28,8 @@ def payload(comment: Comment) -> dict[str, Any]:
         "reasons": comment.reasons or [],
         "matches": comment.matches or [],
         "html": comment.html,
+        # The plain text that was scored: match spans (start, end) are offsets into it.
+        "text": comment.text,
         "model": comment.model,
         "policy_version": comment.policy_version,
         "language": comment.language,

@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "SCORING_MAX_LENGTH": 512,
     "SCORING_BATCH_SIZE": 16,
     "SCORER_RETRY_AFTER": 60.0,
+    # Extra lexicon terms (TSV: term, category, language, severity); None: instance/lexicon.tsv.
+    "LEXICON_PATH": None,
     # Coral waits this long for an answer (seconds).
     "CORAL_TIMEOUT": 0.2,
     # Callbacks

@@ -87,6 +87,7 @@ def make_app(database_url, tmp_path, tiny_model):
             "SECRET_KEY": "test-secret-key",
             "TESTING": True,
             "RATELIMIT_WEBHOOK": "1000 per minute",
+            "LEXICON_PATH": str(tmp_path / "lexicon.tsv"),
             "DETOXIFY_CHECKPOINT": str(checkpoint) if scorer else str(tmp_path / "missing.ckpt"),
             "DETOXIFY_CONFIG_DIR": str(config_dir) if scorer else str(tmp_path / "missing-config"),
         }

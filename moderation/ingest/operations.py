@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from .. import audit
 from ..comments import apply_assessment
 from ..extensions import db
+from ..lexicons import lexicon
 from ..models import Comment, CommentRevision, Site, utcnow
 from ..policies import current_policy
 from ..sanitise import sanitise
@@ -99,7 +100,8 @@ def decide_stored(site: Site, stored: Stored, scorer: LazyScorer | None, languag
     assert stored.revision is not None
     version, policy = current_policy(site)
     try:
-        [assessment] = assess([stored.revision.text], policy, scorer, languages=[language])
+        [assessment] = assess([stored.revision.text], policy, scorer, lexicon=lexicon(),
+                              languages=[language])
     except Exception:  # a bug in scoring must not lose or approve the comment
         logger.exception("assessment failed; comment %s stays pending", stored.comment.id)
         return
