@@ -85,6 +85,14 @@ def _start_server(app: Flask, host: str, port: int):
     return server
 
 
+def _start_worker(app: Flask):
+    from .worker import Worker
+
+    worker = Worker(app)
+    threading.Thread(target=worker.run, name="demo-worker", daemon=True).start()
+    return worker
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -124,6 +132,9 @@ def demo_command(host: str, port: int, no_serve: bool, verbose: bool) -> None:
         click.echo("Comments wait as 'pending' (never approved) until a model is available: set "
                    "MODERATION_DETOXIFY_CHECKPOINT and MODERATION_DETOXIFY_CONFIG_DIR "
                    "(see `moderation model download`), then run `moderation worker`.")
+    worker = None
+    if not no_serve:
+        worker = _start_worker(app)
     click.echo(f"\nServing on {base_url}  (UI: {base_url}/, API: {base_url}/api/v1/)")
     click.echo(f"  admin:      {DEMO_ADMIN}  password: {passwords[DEMO_ADMIN]}")
     click.echo(f"  moderator:  {DEMO_MODERATOR}  password: {passwords[DEMO_MODERATOR]}")
@@ -131,9 +142,12 @@ def demo_command(host: str, port: int, no_serve: bool, verbose: bool) -> None:
     if no_serve:
         server.shutdown()
         return
-    click.echo("Press Ctrl+C to stop.")
+    click.echo("A worker runs alongside: it decides pending comments once a model loads, and "
+               "delivers callbacks.\nPress Ctrl+C to stop.")
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
+        if worker is not None:
+            worker.stop()
         server.shutdown()
