@@ -189,3 +189,22 @@ def test_user_created_by_the_cli_can_sign_in(app, site):
                                  "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert login(app.test_client(), "cli@news.example").status_code == 302
+
+
+def test_expired_session_sends_form_posts_to_sign_in_and_changes_nothing(make_app, site):
+    from review_support import add_comment, comment_state
+
+    app = make_app(SESSION_IDLE_MINUTES=5)
+    make_user(app, "mod@news.example")
+    comment_id = add_comment(app)
+    client = app.test_client()
+    login(client, "mod@news.example")
+    token = csrf_token(client, "/review/")
+    with client.session_transaction() as session:
+        session["last_seen"] = int(time.time()) - 6 * 60
+    response = client.post(f"/review/comments/{comment_id}/decision", headers={"Referer": "http://localhost/review/"},
+                           data={"csrf_token": token, "decision": "approved", "expected_status": "queued"})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=/review/")
+    assert "session has expired" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert comment_state(app, comment_id)["status"] == "queued"

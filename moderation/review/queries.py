@@ -259,7 +259,7 @@ def policy_thresholds(comment: Comment) -> dict[str, dict[str, float | None]]:
     return {name: dict(value) for name, value in thresholds.items() if isinstance(value, dict)}
 
 
-def queue_filter(user: User, *, status: str | None, site: Site | None, article: str | None,
+def queue_filter(*, status: str | None, site: Site | None, article: str | None,
                  reason: str | None, language: str | None) -> QueueFilter:
     status = status or "queued"
     if status not in LISTS:

@@ -47,7 +47,7 @@ def queue() -> ResponseReturnValue:
     try:
         site = access.site_for(user, request.args["site"]) if request.args.get("site") else None
         queue_filter = queries.queue_filter(
-            user, status=request.args.get("status"), site=site, article=request.args.get("article"),
+            status=request.args.get("status"), site=site, article=request.args.get("article"),
             reason=request.args.get("reason"), language=request.args.get("language"))
         after = queries.decode_cursor(request.args.get("after"), queue_filter.status)
     except access.NotVisible:
