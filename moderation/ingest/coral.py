@@ -35,7 +35,8 @@ from ..models import Comment, Site
 from ..policies import current_policy
 from ..policy import DEFAULT_POLICY
 from ..problems import Problem
-from ..scoring import Assessment, LazyScorer
+from ..lexicons import lexicon
+from ..scoring import Assessment, LazyScorer, Lexicon
 from ..scoring.assess import assess
 from .operations import Stored, store_comment
 from .schemas import MAX_BODY_CHARS, MAX_ID, IncomingComment
@@ -173,10 +174,11 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def _assess_before(deadline: float, text: str, policy, scorer: LazyScorer) -> Assessment | None:
+def _assess_before(deadline: float, text: str, policy, scorer: LazyScorer,
+                   lexicon: Lexicon) -> Assessment | None:
     if time.monotonic() >= deadline:
         return None  # queued behind slower requests: Coral has its answer already
-    [assessment] = assess([text], policy, scorer, languages=[None])
+    [assessment] = assess([text], policy, scorer, lexicon=lexicon, languages=[None])
     return assessment
 
 
@@ -211,7 +213,8 @@ def assess_within(site: Site, stored: Stored, seconds: float) -> tuple[Assessmen
         return None, None
     version, policy = current_policy(site)
     deadline = time.monotonic() + seconds
-    future: Future = _pool().submit(_assess_before, deadline, stored.revision.text, policy, scorer)
+    future: Future = _pool().submit(_assess_before, deadline, stored.revision.text, policy, scorer,
+                                    lexicon())
     try:
         return future.result(timeout=seconds), version
     except FutureTimeout:

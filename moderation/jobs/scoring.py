@@ -20,6 +20,7 @@ from ..callbacks.outbox import enqueue_comment_moderated
 from ..comments import apply_assessment
 from ..extensions import db
 from ..ingest.operations import latest_revision
+from ..lexicons import lexicon
 from ..models import Comment, Site
 from ..policies import current_policy
 from ..scoring import LazyScorer
@@ -51,7 +52,7 @@ def rescore_comments(comments: Sequence[Comment], scorer: LazyScorer, *, actor_t
         site = db.session.get(Site, site_id)
         version, policy = current_policy(site)
         revisions = [latest_revision(comment) for comment in group]
-        assessments = assess([r.text for r in revisions], policy, scorer,
+        assessments = assess([r.text for r in revisions], policy, scorer, lexicon=lexicon(),
                              languages=[r.language for r in revisions])
         for comment, revision, assessment in zip(group, revisions, assessments):
             if assessment.status == "pending":
