@@ -107,7 +107,7 @@ def test_counts_per_list_follow_the_filters(app, site, moderator):
 
 
 def test_webhook_comment_with_a_borderline_word_reaches_the_queue(app, site, moderator, post_comment):
-    from conftest import comment_payload
+    from support import comment_payload
 
     response = post_comment(comment_payload("w1", "<p>That is a stupid plan.</p>"))
     assert response.json["status"] == "queued", response.json
