@@ -44,6 +44,12 @@ DEFAULTS: dict[str, Any] = {
     "RESCORE_LEASE_SECONDS": 300.0,
     # Coral: time kept back from CORAL_TIMEOUT for storing the decision and answering.
     "CORAL_MARGIN_SECONDS": 0.03,
+    # Review queue
+    "REVIEW_CLAIM_SECONDS": 300,
+    "REVIEW_UNDO_SECONDS": 120,
+    "REVIEW_PAGE_SIZE": 25,
+    "RATELIMIT_LOGIN_EMAIL": "10 per 15 minutes",
+    "RATELIMIT_LOGIN_ADDRESS": "30 per 15 minutes",
     # Sessions
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_COOKIE_SECURE": False,

@@ -51,7 +51,9 @@ def coral_post(client, data: dict, *, secrets=(CORAL_SECRET,), slug: str = "news
 
 @pytest.fixture
 def coral(make_app):
-    app = make_app()
+    # A generous budget: these tests check decisions, and a loaded 2-core CI machine can take
+    # longer than Coral's 200 ms. The deadline itself is tested with a deliberately slow scorer.
+    app = make_app(CORAL_TIMEOUT=5.0)
     make_site(app, coral_secret=CORAL_SECRET)
     with app.app_context():
         warm_up(runtime.scorer())  # as in a process that has answered a request before
@@ -170,6 +172,7 @@ def test_slow_scoring_is_withheld_and_left_pending_for_the_worker(coral, monkeyp
         return real_score(texts)
 
     monkeypatch.setattr(scorer, "score", slow)
+    coral.config["CORAL_TIMEOUT"] = 0.2  # Coral's default
     answer = coral_post(coral.test_client(), coral_request("Fine words about the park.")).get_json()
     assert answer == {"status": "SYSTEM_WITHHELD", "actions": CORAL_FLAG}
     [comment] = stored(coral)

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.jobs.models import RescoreJob
+from moderation.models import RescoreJob
 from moderation.models import AuditEntry, Comment, OutboxMessage
 from moderation.worker import Worker
 from test_callbacks_support import (  # noqa: F401 (fixture)

@@ -18,7 +18,7 @@ from ..database import is_postgres
 from ..extensions import db
 from ..models import Comment, STATUSES
 from ..scoring import LazyScorer
-from .models import RescoreJob
+from ..models import RescoreJob
 from .scoring import not_human_decided, rescore_comments
 
 logger = logging.getLogger(__name__)

@@ -17,6 +17,7 @@ class AuditEntry(db.Model):
     __table_args__ = (
         sa.Index("ix_audit_log_comment", "comment_id", "id"),
         sa.Index("ix_audit_log_site", "site_id", "id"),
+        sa.Index("ix_audit_log_actor", "actor_id", "id"),  # "my last decision" for undo
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -23,6 +23,9 @@ class Comment(db.Model):
         sa.Index("ix_comments_status_id", "status", "id"),
         sa.Index("ix_comments_author", "site_id", "author_id", "id"),
         sa.Index("ix_comments_article", "site_id", "article_id", "id"),
+        # Past decisions (approved / rejected lists) newest first, and plain per-status pages.
+        sa.Index("ix_comments_site_status_id", "site_id", "status", "id"),
+        sa.Index("ix_comments_decided", "site_id", "status", "decided_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..models.types import UTCDateTime, utcnow
+from .types import UTCDateTime, utcnow
 
 JOB_STATES = ("queued", "running", "done", "failed")
 
