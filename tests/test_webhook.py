@@ -200,6 +200,24 @@ def test_rate_limit_is_429_problem(make_app):
     assert count(app, Comment) == 2
 
 
+def test_forged_requests_do_not_use_up_the_site_quota(make_app):
+    app = make_app(RATELIMIT_WEBHOOK="2 per minute")
+    client = app.test_client()
+    from moderation.sites import create_site, new_webhook_secret
+
+    with app.app_context():
+        credentials = create_site("target")
+        db.session.commit()
+    forged_secret = new_webhook_secret()
+    for n in range(5):
+        body = json.dumps(comment_payload(f"f{n}")).encode()
+        headers = sign(forged_secret, body) | {"Content-Type": "application/json"}
+        assert client.post("/api/v1/sites/target/comments", data=body, headers=headers).status_code == 401
+    body = json.dumps(comment_payload("real")).encode()
+    headers = sign(credentials.secret, body) | {"Content-Type": "application/json"}
+    assert client.post("/api/v1/sites/target/comments", data=body, headers=headers).status_code == 200
+
+
 def test_get_comment_needs_the_site_token(client, site, post_comment):
     post_comment(comment_payload("g1"))
     url = f"/api/v1/sites/{site.slug}/comments/g1"

@@ -41,7 +41,8 @@ from ..scoring.assess import assess
 from .operations import Stored, store_comment
 from .schemas import MAX_BODY_CHARS, MAX_ID, IncomingComment
 from .signatures import SignatureInvalid, verify_coral
-from .views import decode_json, load_site, read_body, require_json, site_rate_key, webhook_limit
+from .views import (counts_against_site, decode_json, load_site, read_body, require_json, site_rate_key,
+                    webhook_limit)
 
 bp = Blueprint("coral", __name__, url_prefix="/api/v1")
 
@@ -234,7 +235,7 @@ def _store(site: Site, incoming: IncomingComment) -> Stored:
 
 
 @bp.post("/sites/<site>/integrations/coral")
-@limiter.limit(webhook_limit, key_func=site_rate_key)
+@limiter.limit(webhook_limit, key_func=site_rate_key, deduct_when=counts_against_site)
 def coral_phase(site: str):
     """Coral's external moderation phase for one new or edited comment."""
     started = time.monotonic()

@@ -29,6 +29,11 @@ def webhook_limit() -> str:
     return current_app.config["RATELIMIT_WEBHOOK"]
 
 
+def counts_against_site(response) -> bool:
+    """Only signed requests use up a site's quota: forged ones must not lock the publisher out."""
+    return response.status_code not in (401, 404)
+
+
 def load_site(slug: str) -> Site:
     site = sites.by_slug(slug)
     if site is None:
@@ -70,7 +75,7 @@ def answer(comment, *, replayed: bool, webhook: bool = True):
 
 
 @bp.post("/sites/<site>/comments")
-@limiter.limit(webhook_limit, key_func=site_rate_key)
+@limiter.limit(webhook_limit, key_func=site_rate_key, deduct_when=counts_against_site)
 def receive_comment(site: str):
     """A new or edited comment, signed by the site's Standard Webhooks secret."""
     require_json()
