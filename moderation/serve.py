@@ -1,9 +1,40 @@
 """`moderation serve`: gunicorn with the app preloaded, so forked workers share the model's memory."""
 from __future__ import annotations
 
+import logging
 import os
+import sys
 
 import click
+
+logger = logging.getLogger(__name__)
+
+
+def preload_model(app) -> None:
+    """Load the weights in the master so forked workers share their pages (copy-on-write).
+
+    Loading only: inference never runs in the master. A master that had run inference leaves
+    its children with a torch thread pool that hangs them (seen with 2 intra-op threads).
+    """
+    from . import runtime
+    from .scoring import ScorerUnavailable
+
+    with app.app_context():
+        try:
+            runtime.scorer().ensure_loaded()
+        except ScorerUnavailable as error:
+            # Each worker retries on its own; meanwhile comments wait as pending.
+            logger.warning("model not preloaded: %s", error)
+
+
+def reset_torch_threads(app) -> None:
+    """In a freshly forked worker: give torch its thread count again (settings do not survive a fork)."""
+    if "torch" not in sys.modules:
+        return  # the model was not preloaded; the worker sets threads when it loads
+    import torch
+
+    threads = app.config.get("SCORING_THREADS") or torch.get_num_threads()
+    torch.set_num_threads(int(threads))
 
 
 def run_gunicorn(bind: str, workers: int, threads: int, timeout: int) -> None:
@@ -17,14 +48,14 @@ def run_gunicorn(bind: str, workers: int, threads: int, timeout: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("timeout", timeout)
-            # Preload: the app (not the model, which loads lazily on first use) is built once in
-            # the master. Inference never runs in the master: forked children would hang on its
-            # torch thread pool.
             self.cfg.set("preload_app", True)
             self.cfg.set("accesslog", None)
+            self.cfg.set("post_fork", lambda server, worker: reset_torch_threads(self.application))
 
         def load(self):
-            return create_app()
+            self.application = create_app()
+            preload_model(self.application)
+            return self.application
 
     Server().run()
 
@@ -36,5 +67,5 @@ def run_gunicorn(bind: str, workers: int, threads: int, timeout: int) -> None:
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600))
 def serve_command(bind: str, workers: int, threads: int, timeout: int) -> None:
-    """Serve the UI and API with gunicorn (app preloaded)."""
+    """Serve the UI and API with gunicorn (app and model preloaded, shared by the workers)."""
     run_gunicorn(bind, workers, threads, timeout)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -53,13 +54,16 @@ def test_demo_without_a_model_says_so_and_keeps_comments_pending(make_app):
         assert set(db.session.scalars(sa.select(Comment.status))) == {"pending"}
 
 
-def test_gunicorn_preloaded_workers_score_comments(app, site, database_url, tiny_model, tmp_path):
-    """The model loads lazily in each forked worker; the master never runs inference."""
+@pytest.mark.parametrize("threads", ["2", None])
+def test_gunicorn_preloaded_workers_score_comments(app, site, database_url, tiny_model, threads):
+    """The master loads the weights (shared by the forked workers) and never runs inference."""
     checkpoint, config_dir = tiny_model
     port = free_port()
     env = dict(os.environ, MODERATION_DATABASE_URL=database_url, MODERATION_SECRET_KEY="x",
                MODERATION_DETOXIFY_CHECKPOINT=str(checkpoint),
-               MODERATION_DETOXIFY_CONFIG_DIR=str(config_dir), MODERATION_SCORING_THREADS="2")
+               MODERATION_DETOXIFY_CONFIG_DIR=str(config_dir))
+    if threads:
+        env["MODERATION_SCORING_THREADS"] = threads
     server = subprocess.Popen(
         [sys.executable, "-m", "moderation.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
