@@ -115,13 +115,17 @@ def _ordering(status: str) -> Sequence[ColumnElement[Any]]:
 
 
 def _after(cursor: Cursor, status: str) -> ColumnElement[bool]:
+    # The leading `key <= cursor` is implied by the OR, but it is what lets the database start
+    # the index scan at the cursor: with the OR alone it walks every row before it.
     if status == "queued":
-        return sa.or_(Comment.harm < cursor.key,
-                      sa.and_(Comment.harm == cursor.key, Comment.id > cursor.id))
+        return sa.and_(Comment.harm <= cursor.key,
+                       sa.or_(Comment.harm < cursor.key,
+                              sa.and_(Comment.harm == cursor.key, Comment.id > cursor.id)))
     if status in ("approved", "rejected"):
         moment = _from_micros(int(cursor.key or 0))
-        return sa.or_(Comment.decided_at < moment,
-                      sa.and_(Comment.decided_at == moment, Comment.id < cursor.id))
+        return sa.and_(Comment.decided_at <= moment,
+                       sa.or_(Comment.decided_at < moment,
+                              sa.and_(Comment.decided_at == moment, Comment.id < cursor.id)))
     return Comment.id > cursor.id
 
 
