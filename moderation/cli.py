@@ -184,5 +184,9 @@ def main() -> None:
     """Moderation service for article comment sections."""
 
 
+# The app is always ours, so Flask's --app, --env-file and --debug options only confuse here.
+main.params = [param for param in main.params if param.name not in {"app", "env_file", "debug"}]
+
+
 if __name__ == "__main__":
     main()
