@@ -1,9 +1,13 @@
 """Comment state changes shared by the webhook, the worker and the review queue."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
+
 from . import audit
+from .extensions import db
 from .models import Comment, CommentRevision, utcnow
 from .scoring.assess import Assessment
 
@@ -78,3 +82,22 @@ def apply_assessment(comment: Comment, revision: CommentRevision, assessment: As
                  "policy_version": policy_version},
     )
     return previous
+
+
+def lock_unchanged(comments: Sequence[Comment], revisions: Sequence[CommentRevision]) -> set[int]:
+    """Take the rows' write lock, then return the ids nobody edited or decided during scoring.
+
+    Scoring takes long enough for a webhook edit or a moderator's decision to land meanwhile.
+    On SQLite the first write of a transaction takes the database's write lock, and on
+    PostgreSQL the UPDATE locks the rows, so nothing can change between this check and the
+    commit.
+    """
+    ids = [comment.id for comment in comments]
+    db.session.execute(sa.update(Comment).where(Comment.id.in_(ids))
+                       .values(score_attempts=Comment.score_attempts)
+                       .execution_options(synchronize_session=False))
+    seen = {comment.id: (revision.number, comment.status) for comment, revision in zip(comments, revisions)}
+    rows = db.session.execute(sa.select(Comment.id, Comment.revision_count, Comment.status, Comment.decided_by)
+                              .where(Comment.id.in_(ids)))
+    return {row.id for row in rows
+            if (row.revision_count, row.status) == seen[row.id] and row.decided_by != "human"}

@@ -240,3 +240,24 @@ def test_body_with_absurd_nesting_is_422(app, post_comment):
     problem = assert_problem(post_comment(comment_payload("deep", "<b>" * 5000 + "x")), 422)
     assert problem["errors"][0]["field"] == "body" and "HTML tags" in problem["errors"][0]["message"]
     assert count(app, Comment) == 0
+
+
+def test_moderator_decision_during_webhook_scoring_is_kept(app, make_app, post_comment, monkeypatch):
+    from moderation import runtime
+
+    with app.app_context():
+        scorer = runtime.scorer()
+    real = scorer.score
+    moderator_app = make_app()
+
+    def score(texts):
+        # A moderator decides the pending comment from the pending list while it is scored.
+        with moderator_app.app_context():
+            comment = db.session.scalar(sa.select(Comment).where(Comment.external_id == "race"))
+            comment.status, comment.decided_by, comment.reason_code = "rejected", "human", "spam"
+            db.session.commit()
+        return real(texts)
+
+    monkeypatch.setattr(scorer, "score", score)
+    answer = post_comment(comment_payload("race", "<p>Fine words.</p>")).get_json()
+    assert (answer["status"], answer["decided_by"], answer["reason_code"]) == ("rejected", "human", "spam")

@@ -29,7 +29,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from .. import runtime
-from ..comments import apply_assessment
+from ..comments import apply_assessment, lock_unchanged
 from ..extensions import db, limiter
 from ..models import Comment, Site
 from ..policies import current_policy
@@ -252,7 +252,8 @@ def coral_phase(site: str):
         config = current_app.config
         budget = float(config["CORAL_TIMEOUT"]) - float(config["CORAL_MARGIN_SECONDS"])
         assessment, version = assess_within(target, stored, budget - (time.monotonic() - started))
-        if assessment is not None and assessment.status != "pending":
+        if (assessment is not None and assessment.status != "pending"
+                and stored.comment.id in lock_unchanged([stored.comment], [stored.revision])):
             apply_assessment(stored.comment, stored.revision, assessment, version, actor_type="model")
             db.session.commit()
     g.comment_id, g.decision = stored.comment.id, stored.comment.status

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .. import audit
-from ..comments import apply_assessment
+from ..comments import apply_assessment, lock_unchanged
 from ..extensions import db
 from ..lexicons import lexicon
 from ..models import Comment, CommentRevision, Site, utcnow
@@ -105,4 +105,6 @@ def decide_stored(site: Site, stored: Stored, scorer: LazyScorer | None, languag
     except Exception:  # a bug in scoring must not lose or approve the comment
         logger.exception("assessment failed; comment %s stays pending", stored.comment.id)
         return
+    if stored.comment.id not in lock_unchanged([stored.comment], [stored.revision]):
+        return  # edited or decided meanwhile: that newer state stands
     apply_assessment(stored.comment, stored.revision, assessment, version, actor_type="model")

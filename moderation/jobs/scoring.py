@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ..callbacks.outbox import enqueue_comment_moderated
-from ..comments import apply_assessment
+from ..comments import apply_assessment, lock_unchanged
 from ..extensions import db
 from ..ingest.operations import latest_revision
 from ..lexicons import lexicon
-from ..models import Comment, CommentRevision, Site
+from ..models import Comment, Site
 from ..policies import current_policy
 from ..scoring import LazyScorer
 from ..scoring.assess import assess
@@ -32,25 +32,6 @@ logger = logging.getLogger(__name__)
 def not_human_decided():
     """Comments no human has decided (NULL-safe: pending comments have no decided_by)."""
     return sa.or_(Comment.decided_by.is_(None), Comment.decided_by != "human")
-
-
-def _lock_unchanged(comments: Sequence[Comment], revisions: Sequence[CommentRevision]) -> set[int]:
-    """Take the rows' write lock, then return the ids nobody edited or decided during scoring.
-
-    Scoring takes long enough for a webhook edit or a moderator's decision to land meanwhile.
-    On SQLite the first write of a transaction takes the database's write lock, and on
-    PostgreSQL the UPDATE locks the rows, so nothing can change between this check and the
-    commit.
-    """
-    ids = [comment.id for comment in comments]
-    db.session.execute(sa.update(Comment).where(Comment.id.in_(ids))
-                       .values(score_attempts=Comment.score_attempts)
-                       .execution_options(synchronize_session=False))
-    seen = {comment.id: (revision.number, comment.status) for comment, revision in zip(comments, revisions)}
-    rows = db.session.execute(sa.select(Comment.id, Comment.revision_count, Comment.status, Comment.decided_by)
-                              .where(Comment.id.in_(ids)))
-    return {row.id for row in rows
-            if (row.revision_count, row.status) == seen[row.id] and row.decided_by != "human"}
 
 
 @dataclass
@@ -73,7 +54,7 @@ def rescore_comments(comments: Sequence[Comment], scorer: LazyScorer, *, actor_t
         revisions = [latest_revision(comment) for comment in group]
         assessments = assess([r.text for r in revisions], policy, scorer, lexicon=lexicon(),
                              languages=[r.language for r in revisions])
-        current = _lock_unchanged(group, revisions)
+        current = lock_unchanged(group, revisions)
         for comment, revision, assessment in zip(group, revisions, assessments):
             if comment.id not in current:
                 # Edited or decided by someone while it was being scored: that result is stale.
