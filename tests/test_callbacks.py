@@ -215,8 +215,10 @@ def test_admin_page_lists_failed_and_redelivers(setup, receiver):
     assert client.get("/admin/callbacks/").status_code in (302, 401)
     client.post("/auth/login", data={"email": "mod@example.org", "password": "a long moderator password"})
     assert client.get("/admin/callbacks/").status_code == 403
+    assert 'href="/admin/callbacks/"' not in client.get("/review/").get_data(as_text=True)
     client = app.test_client()
     client.post("/auth/login", data={"email": "admin@example.org", "password": "a long admin password"})
+    assert 'href="/admin/callbacks/"' in client.get("/review/").get_data(as_text=True)
     page = client.get("/admin/callbacks/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
