@@ -25,6 +25,22 @@ def assert_problem(response, status: int) -> dict:
     return body
 
 
+def new_site(app, slug: str):
+    """A site on an app built with its own settings (the `site` fixture uses the default app)."""
+    from moderation.sites import create_site
+
+    with app.app_context():
+        credentials = create_site(slug)
+        db.session.commit()
+    return credentials
+
+
+def signed_post(client, slug: str, secret: str, data):
+    body = json.dumps(data).encode()
+    headers = sign(secret, body) | {"Content-Type": "application/json"}
+    return client.post(f"/api/v1/sites/{slug}/comments", data=body, headers=headers)
+
+
 def test_accepted_comment_has_the_contract_shape(app, post_comment):
     response = post_comment(comment_payload("c1", "<p>Armenians are <b>rightfully</b> angry.</p>"))
     assert response.status_code == 200, response.get_json()
@@ -43,14 +59,8 @@ def test_accepted_comment_has_the_contract_shape(app, post_comment):
 def test_scorer_down_means_pending_202_never_approved(make_app):
     app = make_app(scorer=False)
     client = app.test_client()
-    from moderation.sites import create_site
-
-    with app.app_context():
-        credentials = create_site("down")
-        db.session.commit()
-    body = json.dumps(comment_payload("c9", "<p>hello there, friends</p>")).encode()
-    headers = sign(credentials.secret, body) | {"Content-Type": "application/json"}
-    response = client.post("/api/v1/sites/down/comments", data=body, headers=headers)
+    credentials = new_site(app, "down")
+    response = signed_post(client, "down", credentials.secret, comment_payload("c9", "<p>hello there, friends</p>"))
     assert response.status_code == 202
     assert response.get_json()["status"] == "pending"
     with app.app_context():
@@ -168,31 +178,17 @@ def test_unknown_site_is_404(app, post_comment):
 
 def test_body_too_large_is_413(make_app):
     app = make_app(MAX_BODY_BYTES=2048)
-    client = app.test_client()
-    from moderation.sites import create_site
-
-    with app.app_context():
-        credentials = create_site("small")
-        db.session.commit()
-    body = json.dumps(comment_payload("big", "<p>" + "word " * 2000 + "</p>")).encode()
-    headers = sign(credentials.secret, body) | {"Content-Type": "application/json"}
-    assert_problem(client.post("/api/v1/sites/small/comments", data=body, headers=headers), 413)
+    credentials = new_site(app, "small")
+    big = comment_payload("big", "<p>" + "word " * 2000 + "</p>")
+    assert_problem(signed_post(app.test_client(), "small", credentials.secret, big), 413)
     assert count(app, Comment) == 0
 
 
 def test_rate_limit_is_429_problem(make_app):
     app = make_app(RATELIMIT_WEBHOOK="2 per minute")
     client = app.test_client()
-    from moderation.sites import create_site
-
-    with app.app_context():
-        credentials = create_site("busy")
-        db.session.commit()
-    statuses = []
-    for n in range(3):
-        body = json.dumps(comment_payload(f"rl{n}")).encode()
-        headers = sign(credentials.secret, body) | {"Content-Type": "application/json"}
-        statuses.append(client.post("/api/v1/sites/busy/comments", data=body, headers=headers))
+    credentials = new_site(app, "busy")
+    statuses = [signed_post(client, "busy", credentials.secret, comment_payload(f"rl{n}")) for n in range(3)]
     assert [r.status_code for r in statuses[:2]] != [429, 429]
     problem = assert_problem(statuses[2], 429)
     assert "rate limit" in problem["detail"]
@@ -202,20 +198,14 @@ def test_rate_limit_is_429_problem(make_app):
 
 def test_forged_requests_do_not_use_up_the_site_quota(make_app):
     app = make_app(RATELIMIT_WEBHOOK="2 per minute")
-    client = app.test_client()
-    from moderation.sites import create_site, new_webhook_secret
+    from moderation.sites import new_webhook_secret
 
-    with app.app_context():
-        credentials = create_site("target")
-        db.session.commit()
+    client = app.test_client()
+    credentials = new_site(app, "target")
     forged_secret = new_webhook_secret()
     for n in range(5):
-        body = json.dumps(comment_payload(f"f{n}")).encode()
-        headers = sign(forged_secret, body) | {"Content-Type": "application/json"}
-        assert client.post("/api/v1/sites/target/comments", data=body, headers=headers).status_code == 401
-    body = json.dumps(comment_payload("real")).encode()
-    headers = sign(credentials.secret, body) | {"Content-Type": "application/json"}
-    assert client.post("/api/v1/sites/target/comments", data=body, headers=headers).status_code == 200
+        assert signed_post(client, "target", forged_secret, comment_payload(f"f{n}")).status_code == 401
+    assert signed_post(client, "target", credentials.secret, comment_payload("real")).status_code == 200
 
 
 def test_get_comment_needs_the_site_token(client, site, post_comment):
