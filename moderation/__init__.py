@@ -76,7 +76,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 template_folder=str(PROJECT_ROOT / "templates"))
     _configure(app, test_config)
 
-    from . import cli, database, health, lexicons, logs, runtime, security
+    from . import cli, database, health, logs, runtime, security
+    from .lexicon import store as lexicon_store
     from .auth import loader
     from .extensions import csrf, limiter, migrate
     from .extensions import db as _db
@@ -88,7 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     loader.init_app(app)
     runtime.init_app(app)
-    lexicons.init_app(app)
+    lexicon_store.init_app(app)
     logs.init_app(app)
     security.init_app(app)
 

@@ -119,7 +119,7 @@ def policy_cli() -> None:
 @with_appcontext
 def policy_export(slug: str) -> None:
     """Print the site's current policy as JSON."""
-    from .policies import current_policy
+    from .policy_versions import current_policy
     from .sites import SiteError, require
 
     try:
@@ -136,7 +136,7 @@ def policy_export(slug: str) -> None:
 @with_appcontext
 def policy_import(slug: str, file) -> None:
     """Save FILE (JSON, '-' for stdin) as the site's new policy version."""
-    from .policies import save_policy
+    from .policy_versions import save_policy
     from .policy import PolicyError
     from .sites import SiteError, require
 
@@ -162,8 +162,8 @@ def init_app(app: Flask) -> None:
     from .callbacks.cli import callbacks_cli
     from .demo import demo_command
     from .jobs.cli import rescore_command
-    from .lexicon_cli import lexicon_cli
-    from .scoring.cli import model_cli
+    from .lexicon.cli import lexicon_cli
+    from .model_cli import model_cli
     from .serve import serve_command
     from .worker import worker_command
 

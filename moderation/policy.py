@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # policy stays importable without the scoring package
 
 # Detoxify's class names (all five models use a subset of these).
 CATEGORIES = ("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack", "sexual_explicit")
-STATUSES = ("approved", "queued", "rejected", "pending")
+STATUSES = ("pending", "approved", "queued", "rejected")  # the one list; the comments table checks it
 BANNED, SUSPECT = "banned_word", "suspect_word"
 # Lexicon categories that only tell the moderator what was said: the model judges them.
 INFORMATIONAL_CATEGORIES = frozenset({"profanity", "insult"})

@@ -71,7 +71,7 @@ def validate_coral_secret(value: str) -> str:
 def create_site(slug: str, *, name: str | None = None, callback_url: str | None = None,
                 actor: str = "cli") -> SiteCredentials:
     """Create a site with fresh credentials and the default policy as version 1."""
-    from .policies import default_policy_document
+    from .policy_versions import default_policy_document
 
     if not SLUG_RE.match(slug):
         raise SiteError(

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
 from moderation.callbacks import outbox as ops
-from moderation.callbacks.delivery import Outcome
+from moderation.callbacks.delivery import DeliveryResult
 from moderation.extensions import db
 from moderation.models import OutboxMessage, Site
 from moderation.worker import Worker
@@ -174,9 +174,9 @@ def test_expired_lease_is_retried_and_the_stale_outcome_dropped(setup, receiver)
     with app.app_context():
         [second] = ops.claim_due(clock(), limit=10, lease=timedelta(seconds=30))
         assert second.webhook_id == first.webhook_id and second.attempt == first.attempt + 1
-        assert ops.record_outcome(second, Outcome(True, 200), clock()) == "delivered"
+        assert ops.record_outcome(second, DeliveryResult(True, 200), clock()) == "delivered"
         # The presumed-dead worker comes back with a failure: it must not undo the delivery.
-        assert ops.record_outcome(first, Outcome(False, 500, "HTTP 500"), clock()) == "lost-lease"
+        assert ops.record_outcome(first, DeliveryResult(False, 500, "HTTP 500"), clock()) == "lost-lease"
     assert only_message(app).status == "delivered"
 
 

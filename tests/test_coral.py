@@ -89,7 +89,7 @@ def test_borderline_comment_is_withheld_and_flagged_for_the_queue(coral):
 
 
 def test_banned_word_rejects_as_banned_word(coral):
-    from moderation.policies import save_policy
+    from moderation.policy_versions import save_policy
     from moderation.sites import require
 
     with coral.app_context():

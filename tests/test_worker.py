@@ -60,7 +60,7 @@ def decided(make_app):
 
 
 def premoderate(app) -> None:
-    from moderation.policies import save_policy
+    from moderation.policy_versions import save_policy
     from moderation.sites import require
 
     with app.app_context():

@@ -18,7 +18,7 @@ _EXCERPT = 300  # characters of a failing response kept in last_error
 
 
 @dataclass(frozen=True)
-class Outcome:
+class DeliveryResult:
     """What one attempt came to."""
 
     delivered: bool
@@ -53,7 +53,7 @@ def signed_headers(secrets: Sequence[str], webhook_id: str, body: str, now: date
 
 
 def send(session: requests.Session, url: str, secrets: Sequence[str], webhook_id: str,
-         payload: dict[str, Any], *, now: datetime, timeout: float) -> Outcome:
+         payload: dict[str, Any], *, now: datetime, timeout: float) -> DeliveryResult:
     """POST the payload once; any answer but 2xx (redirects included) is a failure."""
     body = serialise(payload)
     headers = signed_headers(secrets, webhook_id, body, now)
@@ -61,19 +61,19 @@ def send(session: requests.Session, url: str, secrets: Sequence[str], webhook_id
         response = session.post(url, data=body.encode("utf-8"), headers=headers, timeout=timeout,
                                 allow_redirects=False, stream=True)
     except BlockedAddress as error:
-        return Outcome(False, error=f"refused: {error}")
+        return DeliveryResult(False, error=f"refused: {error}")
     except requests.exceptions.ConnectTimeout:
-        return Outcome(False, error=f"connection timed out after {timeout:g} s")
+        return DeliveryResult(False, error=f"connection timed out after {timeout:g} s")
     except requests.exceptions.ReadTimeout:
-        return Outcome(False, error=f"no answer within {timeout:g} s")
+        return DeliveryResult(False, error=f"no answer within {timeout:g} s")
     except requests.exceptions.ConnectionError as error:
-        return Outcome(False, error=f"connection to {urlsplit(url).netloc} failed: {_root_cause(error)}")
+        return DeliveryResult(False, error=f"connection to {urlsplit(url).netloc} failed: {_root_cause(error)}")
     except requests.exceptions.RequestException as error:
-        return Outcome(False, error=f"request failed: {_root_cause(error)}")
+        return DeliveryResult(False, error=f"request failed: {_root_cause(error)}")
     try:
         if 200 <= response.status_code < 300:
-            return Outcome(True, response.status_code)
-        return Outcome(False, response.status_code, _describe(response),
+            return DeliveryResult(True, response.status_code)
+        return DeliveryResult(False, response.status_code, _describe(response),
                        response.headers.get("Retry-After"))
     finally:
         response.close()

@@ -25,7 +25,7 @@ from ..comments import payload
 from ..database import is_postgres
 from ..extensions import db
 from ..models import Comment, OutboxMessage, Site
-from .delivery import Outcome
+from .delivery import DeliveryResult
 from .schedule import RETRY_DELAYS, parse_retry_after, retry_at
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def _fenced(claim: Claim):
     )
 
 
-def record_outcome(claim: Claim, outcome: Outcome, now: datetime, *,
+def record_outcome(claim: Claim, outcome: DeliveryResult, now: datetime, *,
                    delays: Sequence[timedelta] = RETRY_DELAYS,
                    rand: Callable[[], float] = random.random) -> str:
     """Store what an attempt came to; returns the message's new state (or "lost-lease")."""

@@ -32,14 +32,14 @@ from .. import runtime
 from ..comments import apply_assessment, lock_unchanged
 from ..extensions import db, limiter
 from ..models import Comment, Site
-from ..policies import current_policy
+from ..policy_versions import current_policy
 from ..policy import DEFAULT_POLICY
 from ..problems import Problem
-from ..lexicons import lexicon
+from ..lexicon.store import lexicon
 from ..scoring import Assessment, LazyScorer, Lexicon
 from ..scoring.assess import assess
 from .operations import Stored, store_comment
-from .schemas import MAX_BODY_CHARS, MAX_ID, IncomingComment
+from .schemas import MAX_BODY_CHARS, MAX_ID, MAX_TAGS, IncomingComment
 from .signatures import SignatureInvalid, verify_coral
 from .views import (counts_against_site, decode_json, load_site, read_body, require_json, site_rate_key,
                     webhook_limit)
@@ -47,7 +47,6 @@ from .views import (counts_against_site, decode_json, load_site, read_body, requ
 bp = Blueprint("coral", __name__, url_prefix="/api/v1")
 
 ACTIONS = ("NEW", "EDIT")
-MAX_TAGS = 2_000  # as for the comment webhook: Bleach slows down with deep nesting
 HELD = {"status": "SYSTEM_WITHHELD", "actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]}
 # Reason codes -> Coral's REJECTION_REASON_CODE (only codes every recent Coral release knows).
 _ABUSIVE = {"identity_attack", "threat", "insult", "severe_toxicity", "ethnic_slur", "religious_slur", "slur"}

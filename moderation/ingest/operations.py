@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from .. import audit
 from ..comments import apply_assessment, lock_unchanged
 from ..extensions import db
-from ..lexicons import lexicon
+from ..lexicon.store import lexicon
 from ..models import Comment, CommentRevision, Site, utcnow
-from ..policies import current_policy
+from ..policy_versions import current_policy
 from ..sanitise import sanitise
 from ..scoring import LazyScorer
 from ..scoring.assess import assess

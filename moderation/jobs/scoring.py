@@ -20,9 +20,9 @@ from ..callbacks.outbox import enqueue_comment_moderated
 from ..comments import apply_assessment, lock_unchanged
 from ..extensions import db
 from ..ingest.operations import latest_revision
-from ..lexicons import lexicon
+from ..lexicon.store import lexicon
 from ..models import Comment, Site
-from ..policies import current_policy
+from ..policy_versions import current_policy
 from ..scoring import LazyScorer
 from ..scoring.assess import assess
 

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..policy import STATUSES
 from .types import UTCDateTime, utcnow
 
-STATUSES = ("pending", "approved", "queued", "rejected")
 
 
 class Comment(db.Model):

@@ -42,7 +42,7 @@ class InvalidAction(ValueError):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ActionResult:
     comment_id: int
     ok: bool
     status: str | None  # the comment's status after the attempt (None: not visible)
@@ -132,15 +132,15 @@ def _validate(decision: str, reason_code: str | None, note: str | None,
 
 
 def decide(user: User, comment_id: int, *, decision: str, expected_status: str,
-           reason_code: str | None = None, note: str | None = None, batch: str | None = None) -> Outcome:
+           reason_code: str | None = None, note: str | None = None, batch: str | None = None) -> ActionResult:
     """Approve or reject one comment, if it is still in the status the moderator saw."""
     reason_code, note = _validate(decision, reason_code, note, expected_status)
     try:
         comment = comment_for(user, comment_id)
     except NotVisible:
-        return Outcome(comment_id, False, None, "No such comment on your sites.")
+        return ActionResult(comment_id, False, None, "No such comment on your sites.")
     if comment.status == decision and expected_status == decision:
-        return Outcome(comment_id, False, comment.status, f"This comment is already {decision}.")
+        return ActionResult(comment_id, False, comment.status, f"This comment is already {decision}.")
     now = utcnow()
     previous = _state(comment)
     matched = _update(
@@ -151,18 +151,18 @@ def decide(user: User, comment_id: int, *, decision: str, expected_status: str,
     )
     db.session.refresh(comment)
     if not matched:
-        return Outcome(comment_id, False, comment.status, _explain_refusal(comment, user, expected_status, now))
+        return ActionResult(comment_id, False, comment.status, _explain_refusal(comment, user, expected_status, now))
     audit.record(DECIDED, actor_type="user", actor_id=user.email, site_id=comment.site_id,
                  comment_id=comment.id, from_status=expected_status, to_status=decision,
                  reason=reason_code, details={"user_id": user.id, "batch": batch or new_batch(),
                                               "note": note, "previous": previous})
     enqueue_comment_moderated(comment.site, comment)
     label = f" ({REASON_LABELS[reason_code]})" if reason_code else ""
-    return Outcome(comment_id, True, decision, f"{decision.capitalize()}{label}.")
+    return ActionResult(comment_id, True, decision, f"{decision.capitalize()}{label}.")
 
 
 def decide_many(user: User, comment_ids: Iterable[int], *, decision: str, expected_status: str,
-                reason_code: str | None = None, note: str | None = None) -> list[Outcome]:
+                reason_code: str | None = None, note: str | None = None) -> list[ActionResult]:
     """The same decision on a selection; each comment succeeds or is refused on its own."""
     ids = list(dict.fromkeys(comment_ids))
     if not ids:
@@ -179,32 +179,32 @@ def new_batch() -> str:
     return secrets.token_hex(8)
 
 
-def claim(user: User, comment_id: int, *, release: int | None = None) -> Outcome:
+def claim(user: User, comment_id: int, *, release: int | None = None) -> ActionResult:
     """Hold an undecided comment for a few minutes so no one else works it meanwhile."""
     try:
         comment = comment_for(user, comment_id)
     except NotVisible:
-        return Outcome(comment_id, False, None, "No such comment on your sites.")
+        return ActionResult(comment_id, False, None, "No such comment on your sites.")
     now = utcnow()
     if release is not None and release != comment_id:
         release_claim(user, release)
     if comment.status not in UNDECIDED:
-        return Outcome(comment_id, True, comment.status, "Decided already; nothing to claim.")
+        return ActionResult(comment_id, True, comment.status, "Decided already; nothing to claim.")
     until = now + timedelta(seconds=claim_seconds())
     matched = _update(comment_id, Comment.status.in_(UNDECIDED), _claim_free_for(user, now),
                       claimed_by_user_id=user.id, claimed_until=until)
     db.session.refresh(comment)
     if not matched:
-        return Outcome(comment_id, False, comment.status,
+        return ActionResult(comment_id, False, comment.status,
                        _explain_refusal(comment, user, comment.status, now))
-    return Outcome(comment_id, True, comment.status, f"Yours until {_when(until)}.")
+    return ActionResult(comment_id, True, comment.status, f"Yours until {_when(until)}.")
 
 
 def release_claim(user: User, comment_id: int) -> None:
     _update(comment_id, Comment.claimed_by_user_id == user.id, claimed_by_user_id=None, claimed_until=None)
 
 
-def undo_last(user: User) -> list[Outcome]:
+def undo_last(user: User) -> list[ActionResult]:
     """Take back the user's last decision (or last bulk decision) if made within the undo window.
 
     A comment is restored only if nothing happened to it since (no later audit row): an edit
@@ -223,15 +223,15 @@ def undo_last(user: User) -> list[Outcome]:
     return [_undo_one(user, row) for row in reversed(rows)]
 
 
-def _undo_one(user: User, row: AuditEntry) -> Outcome:
+def _undo_one(user: User, row: AuditEntry) -> ActionResult:
     comment_id = row.comment_id or 0
     comment = db.session.get(Comment, comment_id)
     if comment is None or not user.can_access_site(comment.site_id):
-        return Outcome(comment_id, False, None, "The comment is gone; nothing to undo.")
+        return ActionResult(comment_id, False, None, "The comment is gone; nothing to undo.")
     latest = db.session.scalar(sa.select(sa.func.max(AuditEntry.id)).where(AuditEntry.comment_id == comment_id))
     previous = row.details.get("previous") or {}
     if latest != row.id or previous.get("status") not in STATUSES:
-        return Outcome(comment_id, False, comment.status,
+        return ActionResult(comment_id, False, comment.status,
                        "Not undone: the comment changed after your decision.")
     now = utcnow()
     restored = previous["status"]
@@ -248,10 +248,10 @@ def _undo_one(user: User, row: AuditEntry) -> Outcome:
     )
     db.session.refresh(comment)
     if not matched:
-        return Outcome(comment_id, False, comment.status, "Not undone: the comment changed after your decision.")
+        return ActionResult(comment_id, False, comment.status, "Not undone: the comment changed after your decision.")
     audit.record(UNDONE, actor_type="user", actor_id=user.email, site_id=comment.site_id, comment_id=comment_id,
                  from_status=row.to_status, to_status=restored,
                  details={"user_id": user.id, "undoes": row.id, "batch": row.details.get("batch")})
     # The publisher was told of the decision; it must hear that it no longer holds.
     enqueue_comment_moderated(comment.site, comment)
-    return Outcome(comment_id, True, restored, f"Undone: back to {restored}.")
+    return ActionResult(comment_id, True, restored, f"Undone: back to {restored}.")

@@ -9,7 +9,7 @@ from ..auth.sessions import local_path, wants_json
 from ..extensions import db, login_manager
 from ..models import Comment, User, utcnow
 from . import access, operations, present, queries
-from .operations import InvalidAction, Outcome
+from .operations import InvalidAction, ActionResult
 from .reasons import REJECTION_REASONS
 
 bp = Blueprint("review", __name__)
@@ -128,7 +128,7 @@ def _visible_comment(comment_id: int) -> Comment:
         abort(404)
 
 
-def _summary(outcomes: list[Outcome], single: bool) -> str:
+def _summary(outcomes: list[ActionResult], single: bool) -> str:
     if single:
         return outcomes[0].message
     done = sum(o.ok for o in outcomes)
@@ -139,7 +139,7 @@ def _summary(outcomes: list[Outcome], single: bool) -> str:
     return text
 
 
-def _answer(outcomes: list[Outcome], *, single: bool) -> ResponseReturnValue:
+def _answer(outcomes: list[ActionResult], *, single: bool) -> ResponseReturnValue:
     """JSON for the page's fetches; a flash and a redirect back for plain form posts."""
     message = _summary(outcomes, single)
     all_ok = all(o.ok for o in outcomes)

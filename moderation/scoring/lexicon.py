@@ -9,7 +9,9 @@ from importlib import resources
 
 import ahocorasick
 
+from .lexicon_files import read_lexicon_tsv
 from .normalise import _MASKS, CYRILLIC, LATIN, MASK, fold, fold_term, script_of, term_runs
+from .terms import Term
 
 SITE_LANGUAGE = "any"  # language of site banned/suspect words
 
@@ -29,14 +31,6 @@ _SUFFIXES: Mapping[str, tuple[str, ...]] = {
            "ü", "ın", "in", "un", "ün", "ya", "yə", "sı", "si", "su", "sü", "lıq", "lik"),
     "hy": ("ը", "ն", "ի", "ին", "ից", "ով", "եր", "ներ", "երը", "ները", "երի", "ների"),
 }
-
-
-@dataclass(frozen=True)
-class Term:
-    term: str
-    category: str
-    language: str
-    severity: int
 
 
 @dataclass(frozen=True)
@@ -153,8 +147,6 @@ def _outermost(matches: set[Match]) -> list[Match]:
 
 @lru_cache(maxsize=1)
 def _default_lexicon() -> Lexicon:
-    from .lexicon_io import read_lexicon_tsv
-
     source = resources.files("moderation") / "data" / "lexicon.tsv"
     with resources.as_file(source) as path:
         return Lexicon(read_lexicon_tsv(path))

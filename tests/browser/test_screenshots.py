@@ -22,7 +22,7 @@ TARGET = os.environ.get("MODERATION_SCREENSHOTS_DIR")
 @pytest.mark.skipif(not TARGET, reason="set MODERATION_SCREENSHOTS_DIR to write the README screenshots")
 def test_take_screenshots(app, site, browser, page_errors, post_comment):
     from moderation.demo import sample_comments
-    from moderation.policies import save_policy
+    from moderation.policy_versions import save_policy
     from moderation.sites import require
 
     with app.app_context():

@@ -70,7 +70,7 @@ AUDIT_DOM = """
 def post_vectors(app, post_comment) -> dict[int, str]:
     """Post every vector through the signed webhook; returns comment id -> vector id."""
     from moderation.models import Comment
-    from moderation.policies import save_policy
+    from moderation.policy_versions import save_policy
     from moderation.sanitise import sanitise
     from moderation.sites import require
 

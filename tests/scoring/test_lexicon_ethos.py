@@ -1,10 +1,12 @@
 """On real ETHOS comments the slur lexicon hits at most 2% of those judged not hateful."""
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from moderation.scoring.lexicon_eval import evaluate
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from lexicon_ethos import evaluate  # noqa: E402  (the measurement script, run by the tests too)
 
 ETHOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ethos" / "Ethos_Dataset_Binary.csv"
 

@@ -4,7 +4,7 @@ import pytest
 from flask import Flask
 
 from moderation.scoring import download
-from moderation.scoring.cli import model_cli
+from moderation.model_cli import model_cli
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 
 from moderation.scoring import Lexicon, Match, Term
-from moderation.scoring.lexicon_io import (LexiconFormatError, import_hurtlex, import_wordlist,
+from moderation.scoring.lexicon_files import (LexiconFormatError, import_hurtlex, import_wordlist,
                                            read_lexicon_tsv)
 
 NEUTRAL = [

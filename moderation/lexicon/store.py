@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from .scoring import Lexicon, Term
-from .scoring.lexicon_io import read_lexicon_tsv
+from ..scoring import Lexicon, Term
+from ..scoring.lexicon_files import read_lexicon_tsv
 
 EXTENSION_KEY = "moderation.lexicon"
 HEADER = "term\tcategory\tlanguage\tseverity\n"

@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .errors import ScorerUnavailable
-from .lazy import LazyScorer
-from .settings import MODEL_TYPES, ScorerSettings
+from .scoring.errors import ScorerUnavailable
+from .scoring.lazy import LazyScorer
+from .scoring.settings import MODEL_TYPES, ScorerSettings
 
 model_cli = click.Group("model", help="Detoxify model files and status.")
 
@@ -30,7 +30,7 @@ def _settings() -> ScorerSettings:
 @with_appcontext
 def download(model_type: str | None, directory: Path | None) -> None:
     """Fetch the checkpoint and its config/tokenizer files (needs internet)."""
-    from .download import DownloadError, download_model
+    from .scoring.download import DownloadError, download_model
 
     model_type = model_type or _settings().model_type
     directory = directory or Path(current_app.instance_path) / "detoxify" / model_type

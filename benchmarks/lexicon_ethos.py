@@ -1,4 +1,7 @@
-"""Measures the slur lexicon on the ETHOS comments: `python -m moderation.scoring.lexicon_eval [CSV]`."""
+"""Measures the slur lexicon on the ETHOS comments: `python benchmarks/lexicon_ethos.py [CSV]`.
+
+The CSV is read from the shared data folder beside the checkout (never copied into the repository).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lexicon import Lexicon
+from moderation.scoring import Lexicon
 
 # The shared data folder beside a checkout (never copied into the repository).
-DEFAULT_CSV = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ethos" / "Ethos_Dataset_Binary.csv"
+DEFAULT_CSV = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ethos" / "Ethos_Dataset_Binary.csv"
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ def lexicon_cli() -> None:
 @with_appcontext
 def lexicon_import(file: str, file_format: str, category: str, language: str, severity: str) -> None:
     """Add the terms of FILE to this deployment's lexicon file (MODERATION_LEXICON_PATH)."""
-    from .lexicons import append_terms, extra_path
-    from .scoring.lexicon_io import LexiconFormatError, import_hurtlex, import_wordlist
+    from .store import append_terms, extra_path
+    from ..scoring.lexicon_files import LexiconFormatError, import_hurtlex, import_wordlist
 
     try:
         if file_format == "hurtlex":
@@ -42,7 +42,7 @@ def lexicon_import(file: str, file_format: str, category: str, language: str, se
 @with_appcontext
 def lexicon_check(text: str) -> None:
     """Show what the lexicon finds in TEXT, with the spans it reports."""
-    from .lexicons import lexicon
+    from .store import lexicon
 
     matches = lexicon().find(text)
     if not matches:
@@ -58,7 +58,7 @@ def lexicon_stats() -> None:
     """Count the terms by category and language."""
     from collections import Counter
 
-    from .lexicons import extra_path, lexicon
+    from .store import extra_path, lexicon
 
     terms = list(lexicon())
     click.echo(f"{len(terms)} terms (packaged + {extra_path(current_app)})")

@@ -6,7 +6,7 @@ import csv
 import re
 from pathlib import Path
 
-from .lexicon import Term
+from .terms import Term
 
 _SEVERITY_WORDS = {"low": 1, "medium": 2, "high": 3}
 # Hurtlex categories (Bassignana et al. 2018) mapped to ours. Demonyms and locations ("rci")
