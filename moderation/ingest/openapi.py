@@ -1,6 +1,7 @@
 """The API's OpenAPI 3.1 document, served at /api/v1/openapi.json, generated from the models that validate."""
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -50,7 +51,13 @@ def _schemas() -> dict[str, Any]:
               (CoralPhaseRequest, "validation"), (CoralAnswer, "serialization"),
               (ProblemDetails, "serialization")]
     _, definitions = models_json_schema(models, ref_template=REF)
-    return definitions["$defs"]
+    # Pydantic names a schema after its class; the document uses the models' titles (Comment,
+    # Problem...), which say what a client gets without clashing with the database models' names.
+    titles = {model.__name__: model.model_config.get("title") or model.__name__ for model, _ in models}
+    text = json.dumps(definitions["$defs"])
+    for name, title in titles.items():
+        text = text.replace(json.dumps(REF.format(model=name)), json.dumps(REF.format(model=title)))
+    return {titles.get(name, name): schema for name, schema in json.loads(text).items()}
 
 
 @lru_cache(maxsize=1)
