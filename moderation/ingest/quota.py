@@ -26,6 +26,7 @@ from ..problems import Problem
 def _charge(setting: str, *key: str) -> None:
     """Count one request; past the configured limit, a 429 saying when to come back."""
     item = parse(str(current_app.config[setting]))
+    key = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "", *key)  # as Flask-Limiter's own keys
     strategy = limiter.limiter  # Flask-Limiter's `limits` strategy on the configured storage
     if strategy.hit(item, *key):
         return
