@@ -115,3 +115,11 @@ def test_sign_in_limit_holds_across_processes(make_app, site, storage):
     # can both pass the check before either is counted (Flask-Limiter's deduct_when).
     statuses = _in_two_processes(_failed_sign_ins, dict(app.config), 4, one_after_the_other=True)
     assert statuses == [200] * 4 + [429] * 4
+
+
+def test_storage_down_counts_nothing_and_refuses_no_publisher(make_app):
+    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1", RATELIMIT_WEBHOOK="1 per minute")
+    credentials = new_site(app, "nostore")
+    client = app.test_client()
+    for n in range(2):
+        assert signed_post(client, "nostore", credentials.secret, comment_payload(f"n{n}")).status_code == 200

@@ -9,6 +9,7 @@ budget never holds back a signed request. The counters live in the limiter's sto
 """
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterator
@@ -22,13 +23,20 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import limiter
 from ..problems import Problem
 
+logger = logging.getLogger(__name__)
+
 
 def _charge(setting: str, *key: str) -> None:
     """Count one request; past the configured limit, a 429 saying when to come back."""
     item = parse(str(current_app.config[setting]))
     key = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "", *key)  # as Flask-Limiter's own keys
     strategy = limiter.limiter  # Flask-Limiter's `limits` strategy on the configured storage
-    if strategy.hit(item, *key):
+    try:
+        if strategy.hit(item, *key):
+            return
+    except Exception:
+        # The counters' store (Redis) is down: count nothing rather than refuse every publisher.
+        logger.exception("rate limit storage unavailable; %s not counted", setting)
         return
     reset = strategy.get_window_stats(item, *key).reset_time
     raise Problem(429, f"rate limit exceeded ({item}); retry later", slug="rate-limited",
