@@ -76,17 +76,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 template_folder=str(PROJECT_ROOT / "templates"))
     _configure(app, test_config)
 
-    from . import cli, database, health, logs, runtime, security
+    from . import cli, database, health, logs, ratelimits, runtime, security
     from .lexicon import store as lexicon_store
     from .auth import loader
-    from .extensions import csrf, limiter, migrate
+    from .extensions import csrf, migrate
     from .extensions import db as _db
     from .ingest.views import bp as api_bp
 
     database.init_app(app)
     migrate.init_app(app, _db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    limiter.init_app(app)
+    ratelimits.init_app(app)
     loader.init_app(app)
     runtime.init_app(app)
     lexicon_store.init_app(app)

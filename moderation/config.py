@@ -16,7 +16,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 256 * 1024,
     "WEBHOOK_TOLERANCE_SECONDS": 300,
     "RATELIMIT_WEBHOOK": "600 per minute",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # Requests refused before their signature verified, per client address (ingest/quota.py).
+    "RATELIMIT_WEBHOOK_UNSIGNED": "60 per minute",
+    # None: a SQLite file in the instance folder, shared by this machine's processes (ratelimits.py).
+    "RATELIMIT_STORAGE_URI": None,
     "PREVIOUS_SECRET_GRACE_HOURS": 72,
     # Scoring (read by moderation.scoring.ScorerSettings.from_mapping)
     "DETOXIFY_MODEL": "unbiased",

@@ -27,8 +27,10 @@ class Problem(Exception):
     """Raise from a view to answer with problem+json."""
 
     def __init__(self, status: int, detail: str, *, slug: str | None = None,
-                 errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None):
+                 errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+                 title: str | None = None):
         super().__init__(detail)
+        self.title = title
         self.status = status
         self.detail = detail
         self.slug = slug
@@ -38,10 +40,11 @@ class Problem(Exception):
 
 def problem_response(status: int, detail: str, *, slug: str | None = None,
                      errors: list[dict[str, Any]] | None = None,
-                     headers: dict[str, str] | None = None) -> Response:
+                     headers: dict[str, str] | None = None, title: str | None = None) -> Response:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + (slug or str(status)),
-        "title": TITLES.get(status, "Error"),
+        # 401 means a refused signature on the webhooks, a refused token on GET: the view says which.
+        "title": title or TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
     }
@@ -55,4 +58,4 @@ def problem_response(status: int, detail: str, *, slug: str | None = None,
 
 def from_exception(error: Problem) -> Response:
     return problem_response(error.status, error.detail, slug=error.slug, errors=error.errors,
-                            headers=error.headers)
+                            headers=error.headers, title=error.title)

@@ -88,6 +88,8 @@ def make_app(database_url, tmp_path, tiny_model):
             "TESTING": True,
             "RATELIMIT_WEBHOOK": "1000 per minute",
             "LEXICON_PATH": str(tmp_path / "lexicon.tsv"),
+            # The default per-machine file, but one per test: counts never leak between tests.
+            "RATELIMIT_STORAGE_URI": "sqlite://" + str(tmp_path / "ratelimits.sqlite3"),
             "DETOXIFY_CHECKPOINT": str(checkpoint) if scorer else str(tmp_path / "missing.ckpt"),
             "DETOXIFY_CONFIG_DIR": str(config_dir) if scorer else str(tmp_path / "missing-config"),
         }

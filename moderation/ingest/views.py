@@ -1,37 +1,26 @@
 """The publisher API: the signed comment webhook and the comment status endpoint."""
 from __future__ import annotations
 
-import json
 import logging
+import math
+from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from .. import runtime, sites
 from ..comments import payload
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import Site, utcnow
 from ..problems import Problem
-from .operations import Stored, decide_stored, find_comment, store_comment
-from .schemas import ValidationFailed, parse_comment
+from . import quota
+from .operations import decide_stored, find_comment, store_comment
+from .schemas import MalformedJSON, ValidationFailed, parse_comment
 from .signatures import SignatureInvalid, verify_standard
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def site_rate_key() -> str:
-    return "site:" + (request.view_args or {}).get("site", "")
-
-
-def webhook_limit() -> str:
-    return current_app.config["RATELIMIT_WEBHOOK"]
-
-
-def counts_against_site(response) -> bool:
-    """Only signed requests use up a site's quota: forged ones must not lock the publisher out."""
-    return response.status_code not in (401, 404)
 
 
 def load_site(slug: str) -> Site:
@@ -48,25 +37,73 @@ def require_json() -> None:
                       slug="unsupported-media-type")
 
 
+def too_large() -> Problem:
+    return Problem(413, f"the body is larger than {current_app.config['MAX_BODY_BYTES']} bytes",
+                   slug="payload-too-large")
+
+
 def read_body() -> bytes:
-    """The raw body (over MAX_CONTENT_LENGTH, werkzeug raises 413 before reading it all)."""
-    return request.get_data(cache=True)
+    """The raw body, refused with 413 past MAX_CONTENT_LENGTH however it is sent."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None:
+        return request.get_data(cache=True)  # werkzeug refuses a declared length over the limit
+    # Chunked: no length up front, and werkzeug's stream would quietly stop at the limit, so the
+    # truncated body would fail its signature (401) instead of being called too large.
+    stream, chunks, size = request.input_stream, [], 0
+    while size <= limit:
+        chunk = stream.read(min(64 * 1024, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise too_large()
+    return b"".join(chunks)
 
 
-def decode_json(body: bytes):
+def require_utf8(body: bytes) -> None:
     try:
-        return json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise Problem(400, "the body is not UTF-8", slug="malformed-json") from None
-    except json.JSONDecodeError as error:
-        raise Problem(400, f"the body is not valid JSON: {error.msg} at line {error.lineno} "
-                           f"column {error.colno}", slug="malformed-json") from None
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Problem(400, f"the body is not UTF-8 (byte {error.start} is not valid): send JSON "
+                           "encoded as UTF-8", slug="malformed-json") from None
+
+
+def receive_signed(slug: str, verify: Callable[[Site, bytes], object], refused: str) -> tuple[Site, bytes]:
+    """The site and the raw body of a request signed for it, or the problem that refuses it.
+
+    Refusals up to the signature check count against the client address; a signed request
+    counts against the site's quota (quota.py says why).
+    """
+    with quota.unsigned_refusals():
+        require_json()
+        target = load_site(slug)
+        body = read_body()
+        require_utf8(body)
+        try:
+            verify(target, body)
+        except SignatureInvalid as error:
+            raise Problem(401, f"{refused}: {error}", slug="invalid-signature") from None
+    quota.charge_site(slug)
+    return target, body
+
+
+def parse_signed(parse: Callable[[bytes], object], body: bytes, what: str):
+    """A signed body checked by its model: 400 when it is not JSON, 422 listing each failing field."""
+    try:
+        return parse(body)
+    except MalformedJSON as error:
+        raise Problem(400, str(error), slug="malformed-json") from None
+    except ValidationFailed as error:
+        raise Problem(422, f"{what} has invalid fields", slug="invalid-fields", errors=error.errors) from None
 
 
 def answer(comment, *, replayed: bool, webhook: bool = True):
     response = jsonify(payload(comment))
     # The webhook answers 202 while the decision is still to come; a plain read is always 200.
     response.status_code = 202 if webhook and comment.status == "pending" else 200
+    if response.status_code == 202:
+        response.headers["Retry-After"] = str(pending_retry_after(comment))
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     g.comment_id = comment.id
@@ -74,22 +111,21 @@ def answer(comment, *, replayed: bool, webhook: bool = True):
     return response
 
 
+def pending_retry_after(comment) -> int:
+    """Seconds before a pending comment is worth asking about again (GET, or the callback comes)."""
+    config = current_app.config
+    # A scorer that failed to load is retried after SCORER_RETRY_AFTER; otherwise the worker's next poll.
+    seconds = config["SCORER_RETRY_AFTER"] if comment.scoring_error else config["WORKER_POLL_SECONDS"]
+    return max(1, math.ceil(float(seconds)))
+
+
 @bp.post("/sites/<site>/comments")
-@limiter.limit(webhook_limit, key_func=site_rate_key, deduct_when=counts_against_site)
 def receive_comment(site: str):
     """A new or edited comment, signed by the site's Standard Webhooks secret."""
-    require_json()
-    target = load_site(site)
-    body = read_body()
-    try:
-        verify_standard(body, request.headers, target.webhook_secrets(utcnow()))
-    except SignatureInvalid as error:
-        raise Problem(401, f"webhook signature refused: {error}", slug="invalid-signature") from None
-    try:
-        incoming = parse_comment(decode_json(body))
-    except ValidationFailed as error:
-        raise Problem(422, "the comment has invalid fields", slug="invalid-fields",
-                      errors=error.errors) from None
+    target, body = receive_signed(
+        site, lambda target, body: verify_standard(body, request.headers, target.webhook_secrets(utcnow())),
+        "webhook signature refused")
+    incoming = parse_signed(parse_comment, body, "the comment")
 
     try:
         stored = store_comment(target, incoming)
@@ -109,30 +145,25 @@ def receive_comment(site: str):
 
 @bp.get("/openapi.json")
 def openapi():
-    from importlib.metadata import PackageNotFoundError, version
-
     from .openapi import document
 
-    try:
-        package_version = version("moderation")
-    except PackageNotFoundError:
-        package_version = "0"
-    return jsonify(document(package_version))
+    return jsonify(document())
 
 
-@bp.get("/sites/<site>/comments/<external_id>")
+# `path`: comment ids may hold '/' (schemas.Identifier refuses the ones a URL cannot carry back).
+@bp.get("/sites/<site>/comments/<path:external_id>")
 def comment_status(site: str, external_id: str):
     """The current state of a comment, for the site's API token."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem(401, "send the site's API token as 'Authorization: Bearer <token>'",
-                      slug="missing-token", headers={"WWW-Authenticate": "Bearer"})
+                      slug="missing-token", title="API token missing", headers={"WWW-Authenticate": "Bearer"})
     target = sites.site_for_token(site, token.strip())
     if target is None:
         # One answer for unknown site and wrong token: do not reveal which sites exist.
         raise Problem(401, "the API token is not valid for this site", slug="invalid-token",
-                      headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                      title="API token refused", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     g.site = site
     comment = find_comment(target.id, external_id)
     if comment is None:

@@ -49,6 +49,17 @@ class QueueFilter:
         return {k: v for k, v in values.items() if v}
 
 
+def clean_article(value: str | None) -> str | None:
+    """An article id as the webhook accepts it ('/', spaces, any script), so every card's link works."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > 255 or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise BadFilter(f"article must be an article id (up to 255 characters, no control characters); "
+                        f"got {value[:40]!r}")
+    return value
+
+
 def clean_token(value: str | None, name: str) -> str | None:
     """An optional filter value: an id-like token, or a clear error."""
     value = (value or "").strip()
@@ -268,6 +279,6 @@ def queue_filter(*, status: str | None, site: Site | None, article: str | None,
     status = status or "queued"
     if status not in LISTS:
         raise BadFilter(f"list must be one of {', '.join(LISTS)}; got {status[:40]!r}")
-    return QueueFilter(status=status, site=site, article=clean_token(article, "article"),
+    return QueueFilter(status=status, site=site, article=clean_article(article),
                        reason=clean_token(reason, "reason"), language=clean_token(language, "language"))
 
