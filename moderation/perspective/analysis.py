@@ -1,0 +1,181 @@
+"""Analyze and suggestscore: the webhook's scoring path (sanitise, assess, site policy) behind Perspective's shapes.
+
+summaryScore.value is the score the webhook reports for the same text: the same sanitised
+plain text goes to the same LazyScorer through the same `assess` call, alone in its batch as a
+webhook comment is. Span scores are each sentence's own score, from one further batch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..lexicon.store import lexicon
+from ..models import ApiKey, HumanLabel, ScoredText, utcnow
+from ..policy_versions import current_policy
+from ..sanitise import sanitise
+from ..scoring import LazyScorer, ScorerUnavailable, ScoringFailed, assess, detect_language
+from .errors import ApiError, analyzer_error, invalid
+from .requests import AnalyzeRequest, Requested, SuggestRequest
+from .segment import sentences, utf16_offset
+
+
+def unavailable(reason: str) -> ApiError:
+    # 503 is what Google's clients retry; a made-up score would be worse than no answer.
+    return ApiError(503, f"The model is unavailable, try again later ({reason}).")
+
+
+@dataclass(frozen=True)
+class Span:
+    begin: int  # UTF-16 code units in the text as sent, as Perspective's clients count
+    end: int
+    scores: dict[str, float]
+
+
+def _loaded(scorer: LazyScorer) -> tuple[str, ...]:
+    try:
+        scorer.ensure_loaded()
+    except ScorerUnavailable as error:
+        raise unavailable(str(error)) from None
+    return scorer.classes
+
+
+def _served(requested: list[Requested], classes: tuple[str, ...], drop: bool) -> list[Requested]:
+    """The attributes the loaded model scores; the others are refused, or dropped when asked to."""
+    served = []
+    for attribute in requested:
+        if attribute.category is not None and attribute.category in classes:
+            served.append(attribute)
+        elif not drop:
+            raise invalid(f"requested_attributes[{attribute.name}]",
+                          f"Attribute {attribute.name} is not supported by this service's model; "
+                          "send dropUnsupportedAttributes: true to leave it out.")
+    return served
+
+
+def _language(request: AnalyzeRequest, plain: str, covered: frozenset[str],
+              served: list[Requested]) -> tuple[str | None, list[str], bool]:
+    """(language to score in, detected languages, whether the attributes support it)."""
+    detected = [] if request.languages else [code for code in [detect_language(plain)] if code]
+    asked = request.languages or detected
+    unsupported = [code for code in asked if code not in covered]
+    if unsupported and not request.drop_unsupported and served:
+        name = served[0].name
+        raise analyzer_error(
+            "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
+            f"Attribute {name} does not support request languages: {', '.join(unsupported)}",
+            languageNotSupportedByAttributeError={"detectedLanguages": detected, "attribute": name},
+        )
+    return (asked[0] if asked else None), detected, not unsupported
+
+
+def _span_scores(text: str, language: str | None, scorer: LazyScorer) -> list[Span]:
+    found = [(s, sanitise(s.text).text) for s in sentences(text, language)]
+    found = [(s, plain) for s, plain in found if plain]
+    if not found:
+        return []
+    try:
+        scores = scorer.score([plain for _, plain in found])
+    except (ScorerUnavailable, ScoringFailed) as error:
+        raise unavailable(str(error)) from None
+    return [Span(utf16_offset(text, s.start), utf16_offset(text, s.end), score)
+            for (s, _), score in zip(found, scores)]
+
+
+def _attribute_scores(served: list[Requested], scores: dict[str, float], spans: list[Span] | None) -> dict:
+    result: dict[str, Any] = {}
+    for attribute in served:
+        value = float(scores[attribute.category])
+        threshold = attribute.threshold
+        # Perspective leaves out what falls under the requested threshold.
+        if threshold is not None and value < threshold:
+            continue
+        entry: dict[str, Any] = {"summaryScore": {"value": value, "type": "PROBABILITY"}}
+        if spans is not None:
+            entry["spanScores"] = [
+                {"begin": span.begin, "end": span.end,
+                 "score": {"value": float(span.scores[attribute.category]), "type": "PROBABILITY"}}
+                for span in spans
+                if threshold is None or span.scores[attribute.category] >= threshold
+            ]
+        result[attribute.name] = entry
+    return result
+
+
+def analyze(key: ApiKey, request: AnalyzeRequest, scorer: LazyScorer) -> dict[str, Any]:
+    """The AnalyzeCommentResponse; stores the analysis for the key's site unless doNotStore."""
+    classes = _loaded(scorer)
+    served = _served(request.attributes, classes, request.drop_unsupported)
+    plain = sanitise(request.text).text
+    language, detected, supported = _language(request, plain, scorer.languages, served)
+    answer: dict[str, Any] = {"attributeScores": {}, "languages": request.languages or detected,
+                              "detectedLanguages": detected}
+    if request.client_token is not None:
+        answer["clientToken"] = request.client_token
+    if not supported or not served or not plain:
+        # dropUnsupportedAttributes with a language no attribute supports: nothing to score.
+        return answer
+    version, policy = current_policy(key.site)
+    [assessment] = assess([plain], policy, scorer, lexicon=lexicon(), languages=[language])
+    if assessment.scores is None:
+        raise unavailable(assessment.error or "no scores")
+    spans = _span_scores(request.text, language, scorer) if request.span_annotations else None
+    answer["attributeScores"] = _attribute_scores(served, assessment.scores, spans)
+    if not request.do_not_store:
+        db.session.add(ScoredText(
+            site_id=key.site_id, api_key_id=key.id, text=plain, language=assessment.language,
+            scores=assessment.scores, status=assessment.status, model=assessment.model,
+            policy_version=version, client_token=request.client_token, community_id=request.community_id,
+        ))
+    return answer
+
+
+def suggest(key: ApiKey, request: SuggestRequest, scorer: LazyScorer) -> dict[str, Any]:
+    """Store each human label with the model's score for the same text (None while the model is down)."""
+    plain = sanitise(request.text).text
+    scores: dict[str, float] | None = None
+    if plain:
+        try:
+            [scores] = scorer.score([plain])
+        except (ScorerUnavailable, ScoringFailed):
+            scores = None  # the label is a human's: keep it even when the model cannot compare
+    for suggestion in request.suggestions:
+        db.session.add(HumanLabel(
+            site_id=key.site_id, api_key_id=key.id, attribute=suggestion.category,
+            label=int(suggestion.value), model_score=(scores or {}).get(suggestion.category),
+            model=scorer.name if scores is not None else None,
+            text=None if request.do_not_store else plain,
+            client_token=request.client_token, community_id=request.community_id,
+        ))
+    return {"clientToken": request.client_token} if request.client_token is not None else {}
+
+
+@dataclass(frozen=True)
+class LabelPair:
+    """One human label beside the model's score for the same text: a point for agreement figures."""
+    attribute: str
+    label: int
+    model_score: float | None
+    model: str | None
+    created_at: Any
+
+
+def human_labels(site_id: int, *, since=None, attribute: str | None = None) -> list[LabelPair]:
+    """The site's suggestscore labels, oldest first (for the editors' agreement figures)."""
+    query = sa.select(HumanLabel).where(HumanLabel.site_id == site_id)
+    if since is not None:
+        query = query.where(HumanLabel.created_at >= since)
+    if attribute is not None:
+        query = query.where(HumanLabel.attribute == attribute)
+    return [LabelPair(row.attribute, row.label, row.model_score, row.model, row.created_at)
+            for row in db.session.scalars(query.order_by(HumanLabel.id))]
+
+
+def purge_scored_texts(retention_days: float) -> int:
+    """Delete scored texts older than the retention; returns how many went."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    result = db.session.execute(sa.delete(ScoredText).where(ScoredText.created_at < cutoff))
+    return result.rowcount or 0
