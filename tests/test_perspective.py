@@ -309,3 +309,21 @@ def test_discovery_document_points_at_this_service(client):
     assert data["rootUrl"] == "https://moderation.example:8443/"
     assert data["resources"]["comments"]["methods"]["analyze"]["path"] == "v1alpha1/comments:analyze"
     _error(client.get("/$discovery/rest?version=v2"), 404, "NOT_FOUND")
+
+
+def test_text_that_sanitises_to_nothing_is_scored_as_the_webhook_scores_it(client, key, post_comment):
+    text = "<script>you idiot</script>"
+    webhook = post_comment(comment_payload("c-empty", body=text)).get_json()
+    response = analyze(client, key, request_body(text, languages=["en"], spanAnnotations=True))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    toxicity = response.get_json()["attributeScores"]["TOXICITY"]
+    assert toxicity["summaryScore"]["value"] == webhook["scores"]["toxicity"] and toxicity["spanScores"] == []
+
+
+def test_discovery_root_follows_the_proxy_when_proxyfix_wraps_the_app(app, client):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)
+    response = client.get("/$discovery/rest?version=v1alpha1",
+                          headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "comments.news.example"})
+    assert response.get_json()["rootUrl"] == "https://comments.news.example/"

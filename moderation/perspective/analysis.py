@@ -115,7 +115,7 @@ def analyze(key: ApiKey, request: AnalyzeRequest, scorer: LazyScorer) -> dict[st
                               "detectedLanguages": detected}
     if request.client_token is not None:
         answer["clientToken"] = request.client_token
-    if not supported or not served or not plain:
+    if not supported or not served:
         # dropUnsupportedAttributes with a language no attribute supports: nothing to score.
         return answer
     version, policy = current_policy(key.site)
