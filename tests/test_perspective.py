@@ -279,7 +279,7 @@ def test_purge_keeps_texts_for_the_retention_period(app, client, key):
 
 
 def test_suggestscore_stores_a_label_for_agreement(app, client, key):
-    from moderation.perspective.analysis import human_labels
+    from moderation.perspective.labels import human_labels
 
     body = {"comment": {"text": "You are an idiot"}, "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}},
             "clientToken": "comment:c9", "communityId": "Coral:https://news.example", "languages": ["en"]}

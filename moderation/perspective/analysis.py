@@ -1,4 +1,4 @@
-"""Analyze and suggestscore: the webhook's scoring path (sanitise, assess, site policy) behind Perspective's shapes.
+"""Analyze: the webhook's scoring path (sanitise, assess, site policy) behind Perspective's shapes.
 
 summaryScore.value is the score the webhook reports for the same text: the same sanitised
 plain text goes to the same LazyScorer through the same `assess` call, alone in its batch as a
@@ -14,13 +14,14 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..lexicon.store import lexicon
-from ..models import ApiKey, HumanLabel, ScoredText, utcnow
+from ..models import ApiKey, ScoredText, utcnow
 from ..policy_versions import current_policy
 from ..sanitise import sanitise
 from ..scoring import LazyScorer, ScorerUnavailable, ScoringFailed, assess, detect_language
 from .errors import ApiError, analyzer_error, invalid
-from .requests import AnalyzeRequest, Requested, SuggestRequest
-from .segment import sentences, utf16_offset
+from .schemas import AnalyzeRequest, Requested
+from .segment import utf16_offset
+from .sentence_scores import sentence_scores
 
 
 def unavailable(reason: str) -> ApiError:
@@ -73,16 +74,11 @@ def _language(request: AnalyzeRequest, plain: str, covered: frozenset[str],
 
 
 def _span_scores(text: str, language: str | None, scorer: LazyScorer) -> list[Span]:
-    found = [(s, sanitise(s.text).text) for s in sentences(text, language)]
-    found = [(s, plain) for s, plain in found if plain]
-    if not found:
-        return []
     try:
-        scores = scorer.score([plain for _, plain in found])
+        found = sentence_scores(text, scorer, language)
     except (ScorerUnavailable, ScoringFailed) as error:
         raise unavailable(str(error)) from None
-    return [Span(utf16_offset(text, s.start), utf16_offset(text, s.end), score)
-            for (s, _), score in zip(found, scores)]
+    return [Span(utf16_offset(text, s.start), utf16_offset(text, s.end), s.scores) for s in found]
 
 
 def _attribute_scores(served: list[Requested], scores: dict[str, float], spans: list[Span] | None) -> dict:
@@ -131,47 +127,6 @@ def analyze(key: ApiKey, request: AnalyzeRequest, scorer: LazyScorer) -> dict[st
             policy_version=version, client_token=request.client_token, community_id=request.community_id,
         ))
     return answer
-
-
-def suggest(key: ApiKey, request: SuggestRequest, scorer: LazyScorer) -> dict[str, Any]:
-    """Store each human label with the model's score for the same text (None while the model is down)."""
-    plain = sanitise(request.text).text
-    scores: dict[str, float] | None = None
-    if plain:
-        try:
-            [scores] = scorer.score([plain])
-        except (ScorerUnavailable, ScoringFailed):
-            scores = None  # the label is a human's: keep it even when the model cannot compare
-    for suggestion in request.suggestions:
-        db.session.add(HumanLabel(
-            site_id=key.site_id, api_key_id=key.id, attribute=suggestion.category,
-            label=int(suggestion.value), model_score=(scores or {}).get(suggestion.category),
-            model=scorer.name if scores is not None else None,
-            text=None if request.do_not_store else plain,
-            client_token=request.client_token, community_id=request.community_id,
-        ))
-    return {"clientToken": request.client_token} if request.client_token is not None else {}
-
-
-@dataclass(frozen=True)
-class LabelPair:
-    """One human label beside the model's score for the same text: a point for agreement figures."""
-    attribute: str
-    label: int
-    model_score: float | None
-    model: str | None
-    created_at: Any
-
-
-def human_labels(site_id: int, *, since=None, attribute: str | None = None) -> list[LabelPair]:
-    """The site's suggestscore labels, oldest first (for the editors' agreement figures)."""
-    query = sa.select(HumanLabel).where(HumanLabel.site_id == site_id)
-    if since is not None:
-        query = query.where(HumanLabel.created_at >= since)
-    if attribute is not None:
-        query = query.where(HumanLabel.attribute == attribute)
-    return [LabelPair(row.attribute, row.label, row.model_score, row.model, row.created_at)
-            for row in db.session.scalars(query.order_by(HumanLabel.id))]
 
 
 def purge_scored_texts(retention_days: float) -> int:

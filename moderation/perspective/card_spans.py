@@ -8,9 +8,8 @@ from markupsafe import Markup
 
 from ..policy import CATEGORIES
 from ..review.present import highlight, label
-from ..sanitise import sanitise
 from ..scoring import LazyScorer, ScorerUnavailable, ScoringFailed
-from .segment import sentences
+from .sentence_scores import sentence_scores
 
 logger = logging.getLogger(__name__)
 
@@ -30,21 +29,13 @@ class ReasonSentences:
     text: Markup  # comment.text, escaped, each driving sentence in a <mark>
 
 
-def span_scores(text: str, scorer: LazyScorer, language: str | None = None) -> list[tuple[int, int, dict[str, float]]]:
-    """(start, end, scores) per sentence of a plain text, code point offsets; raises if the model cannot score."""
-    found = [(s, sanitise(s.text).text) for s in sentences(text, language)]
-    found = [(s, plain) for s, plain in found if plain]
-    scores = scorer.score([plain for _, plain in found]) if found else []
-    return [(s.start, s.end, score) for (s, _), score in zip(found, scores)]
-
-
 def reason_sentences(comment, scorer: LazyScorer) -> ReasonSentences | None:
     """For a queued comment with model reasons: the highest-scoring sentence per reason; else None."""
     codes = [r.get("code") for r in comment.reasons or [] if r.get("code") in CATEGORIES]
     if comment.status != "queued" or not codes or not comment.text:
         return None
     try:
-        spans = span_scores(comment.text, scorer, comment.language)
+        spans = sentence_scores(comment.text, scorer, comment.language)
     except (ScorerUnavailable, ScoringFailed) as error:
         logger.warning("no sentence scores for comment %s: %s", comment.id, type(error).__name__)
         return None
@@ -52,7 +43,7 @@ def reason_sentences(comment, scorer: LazyScorer) -> ReasonSentences | None:
         return None  # one sentence: the whole text drove every reason, nothing to point at
     driving = []
     for code in dict.fromkeys(codes):
-        start, end, scores = max(spans, key=lambda span: span[2].get(code, 0.0))
-        driving.append(DrivingSentence(code, label(code), start, end, float(scores.get(code, 0.0))))
+        top = max(spans, key=lambda span: span.scores.get(code, 0.0))
+        driving.append(DrivingSentence(code, label(code), top.start, top.end, float(top.scores.get(code, 0.0))))
     marks = [{"start": d.start, "end": d.end, "category": d.code, "term": f"{d.score:.2f}"} for d in driving]
     return ReasonSentences(driving, highlight(comment.text, marks))

@@ -11,10 +11,10 @@ from werkzeug.exceptions import HTTPException
 from .. import runtime
 from ..extensions import db, limiter
 from ..models import ApiKey
-from . import analysis, keys
+from . import analysis, keys, labels
 from .discovery import document
 from .errors import ApiError, bad_key, error_info, missing_key
-from .requests import decode, parse_analyze, parse_suggestion
+from .schemas import decode, parse_analyze, parse_suggestion
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def analyze():
 def suggestscore():
     row = authenticate()
     parsed = parse_suggestion(_body())
-    answer = analysis.suggest(row, parsed, runtime.scorer())
+    answer = labels.suggest(row, parsed, runtime.scorer())
     keys.count_use(row)
     db.session.commit()
     return jsonify(answer)
