@@ -76,3 +76,24 @@ def test_without_do_not_store_the_text_is_kept(app, client, site):
     response = analyze(client, key, request_body(f"Words and {marker}", doNotStore=False, languages=["en"]))
     assert response.status_code == 200
     assert _database_holds(app, marker)
+
+
+def test_inference_failure_is_503_and_its_message_stays_out_of_logs(app, client, site, captured_logs, monkeypatch):
+    from moderation import runtime
+    from moderation.scoring import ScoringFailed
+
+    key = new_key(app)
+    with app.app_context():
+        scorer = runtime.scorer()
+        scorer.ensure_loaded()
+
+    def failing(texts):
+        raise ScoringFailed(f"inference failed: ValueError: cannot read {texts[0]!r}")
+
+    monkeypatch.setattr(scorer, "score", failing)
+    marker = f"failing-marker-{uuid.uuid4().hex}"
+    response = analyze(client, key, request_body(f"You {marker}", doNotStore=True, languages=["en"]))
+    assert response.status_code == 503 and response.get_json()["error"]["status"] == "UNAVAILABLE"
+    assert marker not in response.get_data(as_text=True)
+    assert "model unavailable" in captured_logs.getvalue() and marker not in captured_logs.getvalue()
+    assert not _database_holds(app, marker)

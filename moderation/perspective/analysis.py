@@ -6,6 +6,7 @@ webhook comment is. Span scores are each sentence's own score, from one further 
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,10 +24,14 @@ from .schemas import AnalyzeRequest, Requested
 from .segment import utf16_offset
 from .sentence_scores import sentence_scores
 
+logger = logging.getLogger(__name__)
+
 
 def unavailable(reason: str) -> ApiError:
-    # 503 is what Google's clients retry; a made-up score would be worse than no answer.
-    return ApiError(503, f"The model is unavailable, try again later ({reason}).")
+    # 503 is what Google's clients retry; a made-up score would be worse than no answer. The
+    # reason (file paths, library errors) is for the operator's log, not for API clients.
+    logger.warning("perspective: model unavailable: %s", reason[:300])
+    return ApiError(503, "The model is unavailable; try again later.")
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ def _span_scores(text: str, language: str | None, scorer: LazyScorer) -> list[Sp
     try:
         found = sentence_scores(text, scorer, language)
     except (ScorerUnavailable, ScoringFailed) as error:
-        raise unavailable(str(error)) from None
+        raise unavailable(type(error).__name__) from None  # its message may quote the text
     return [Span(utf16_offset(text, s.start), utf16_offset(text, s.end), s.scores) for s in found]
 
 
@@ -117,7 +122,8 @@ def analyze(key: ApiKey, request: AnalyzeRequest, scorer: LazyScorer) -> dict[st
     version, policy = current_policy(key.site)
     [assessment] = assess([plain], policy, scorer, lexicon=lexicon(), languages=[language])
     if assessment.scores is None:
-        raise unavailable(assessment.error or "no scores")
+        # "inference failed: <library message>": only the first part, the rest may quote the text.
+        raise unavailable((assessment.error or "no scores").split(":")[0])
     spans = _span_scores(request.text, language, scorer) if request.span_annotations else None
     answer["attributeScores"] = _attribute_scores(served, assessment.scores, spans)
     if not request.do_not_store:
