@@ -327,3 +327,11 @@ def test_discovery_root_follows_the_proxy_when_proxyfix_wraps_the_app(app, clien
     response = client.get("/$discovery/rest?version=v1alpha1",
                           headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "comments.news.example"})
     assert response.get_json()["rootUrl"] == "https://comments.news.example/"
+
+
+def test_detected_languages_are_reported_beside_the_requested_ones(client, key):
+    text = "This is a perfectly ordinary English sentence about the weather and the news today."
+    data = analyze(client, key, request_body(text, languages=["en"])).get_json()
+    assert data["languages"] == ["en"] and data["detectedLanguages"] == ["en"]
+    short = analyze(client, key, request_body("ok then")).get_json()
+    assert short["languages"] == [] and short["detectedLanguages"] == []  # too short to tell

@@ -65,7 +65,8 @@ def _served(requested: list[Requested], classes: tuple[str, ...], drop: bool) ->
 def _language(request: AnalyzeRequest, plain: str, covered: frozenset[str],
               served: list[Requested]) -> tuple[str | None, list[str], bool]:
     """(language to score in, detected languages, whether the attributes support it)."""
-    detected = [] if request.languages else [code for code in [detect_language(plain)] if code]
+    # Perspective reports what it detected even when the client named the language.
+    detected = [code for code in [detect_language(plain)] if code]
     asked = request.languages or detected
     unsupported = [code for code in asked if code not in covered]
     if unsupported and not request.drop_unsupported and served:
