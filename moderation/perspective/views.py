@@ -46,7 +46,6 @@ def authenticate() -> ApiKey:
     if row is None:
         raise bad_key()
     g.site = row.site.slug
-    g.api_key_prefix = row.prefix
     return row
 
 
