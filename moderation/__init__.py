@@ -58,6 +58,9 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if request.path.startswith("/v1alpha1/"):  # the Perspective-compatible API speaks Google's errors
+            from .perspective.views import google_error
+            return google_error(error)
         # The API speaks problem+json; the UI keeps HTML error pages.
         if request.path.startswith("/api/"):
             detail = error.description or error.name
@@ -106,6 +109,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .review.views import bp as review_bp
     app.register_blueprint(auth_bp)
     app.register_blueprint(review_bp)
+    from . import perspective
+    perspective.init_app(app)
     _register_error_handlers(app)
     cli.init_app(app)
     return app

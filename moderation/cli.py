@@ -164,11 +164,12 @@ def init_app(app: Flask) -> None:
     from .jobs.cli import rescore_command
     from .lexicon.cli import lexicon_cli
     from .model_cli import model_cli
+    from .perspective.cli import apikey_cli, perspective_cli
     from .serve import serve_command
     from .worker import worker_command
 
     for command in (site_cli, user_cli, policy_cli, demo_command, serve_command, model_cli,
-                    worker_command, rescore_command, callbacks_cli, lexicon_cli):
+                    worker_command, rescore_command, callbacks_cli, lexicon_cli, apikey_cli, perspective_cli):
         app.cli.add_command(command)
 
 

@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     "RESCORE_LEASE_SECONDS": 300.0,
     # Coral: time kept back from CORAL_TIMEOUT for storing the decision and answering.
     "CORAL_MARGIN_SECONDS": 0.03,
+    # Perspective-compatible API: requests per second per key; days scored texts are kept.
+    "PERSPECTIVE_QPS": 10,
+    "PERSPECTIVE_RETENTION_DAYS": 30.0,
     # Review queue
     "REVIEW_CLAIM_SECONDS": 300,
     "REVIEW_UNDO_SECONDS": 120,

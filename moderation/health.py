@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
@@ -73,4 +73,6 @@ class DatabaseCollector:
 def metrics():
     registry = CollectorRegistry()
     registry.register(DatabaseCollector())
+    for collector in current_app.extensions.get("moderation.metrics_collectors", ()):
+        registry.register(collector)  # collectors other packages add (e.g. Perspective API key use)
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

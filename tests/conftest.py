@@ -16,7 +16,7 @@ from moderation.extensions import db
 
 
 TABLES_CHILD_FIRST = (
-    "rescore_jobs", "outbox", "audit_log", "comment_revisions", "comments", "policy_versions", "user_sites",
+    "human_labels", "scored_texts", "api_keys", "rescore_jobs", "outbox", "audit_log", "comment_revisions", "comments", "policy_versions", "user_sites",
     "users", "sites",
 )
 
