@@ -1,6 +1,8 @@
 """Routes beside the policy page: agreement and charts, the site's lexicon terms, rescoring with progress (thin views)."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -19,9 +21,13 @@ bp = Blueprint("insights", __name__, url_prefix="/sites/<slug>/policy")
 
 def _back(site: Site) -> ResponseReturnValue:
     """Where the form came from (the policy page or this one), never off the site's workspace."""
-    target = local_path(request.form.get("next"))
+    requested = request.form.get("next", "")
+    target = local_path(requested)
     if not target or not target.startswith(f"/sites/{site.slug}/policy"):
         target = url_for("insights.page", slug=site.slug)
+    fragment = urlsplit(requested).fragment
+    if fragment.isidentifier():  # back to the section the form was in
+        target += f"#{fragment}"
     return redirect(target)
 
 
@@ -33,7 +39,7 @@ def _render(site: Site, *, status: int = 200, lexicon_form: dict | None = None) 
     proposed, errors = insights.proposed_policy(current, request.args)
     context = insights.page_context(site, current_user, current, proposed, window=window,
                                     lexicon_form=lexicon_form)
-    return render_template("settings/insights.html", site=site, policy_version=version, proposal_errors=errors,
+    return render_template("settings/insights.html", policy_version=version, proposal_errors=errors,
                            **context), status
 
 
