@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -32,15 +31,13 @@ def history(comment_id: int) -> list[StoredAssessment]:
                                    .order_by(StoredAssessment.id)))
 
 
-def latest_for_comments(comment_ids: Iterable[int], *, before: datetime | None = None) -> dict[int, StoredAssessment]:
-    """The newest scored assessment of each comment (made before `before`, if given)."""
+def latest_for_comments(comment_ids: Iterable[int]) -> dict[int, StoredAssessment]:
+    """The newest scored assessment of each comment."""
     ids = list(comment_ids)
     if not ids:
         return {}
     newest = (sa.select(sa.func.max(StoredAssessment.id))
               .where(StoredAssessment.scores.is_not(None)).group_by(StoredAssessment.comment_id))
-    if before is not None:
-        newest = newest.where(StoredAssessment.created_at <= before)
     found: dict[int, StoredAssessment] = {}
     for start in range(0, len(ids), 500):  # keeps the IN list within every database's limits
         chunk = ids[start:start + 500]

@@ -171,3 +171,33 @@ def test_rescore_from_the_page_runs_in_the_worker_and_reports_progress(people, p
     refused = editor.post("/sites/news/policy/rescore", {"window": "1y"}, fetch=False)
     assert refused.status_code == 302
     assert "Rescore not started" in editor.client.get("/sites/news/policy/insights").get_data(as_text=True)
+
+
+def test_queue_history_starts_from_what_was_queued_before_the_window(people):
+    from moderation import audit
+    from moderation.settings.insights import bucket_edges, queue_events
+    from moderation.settings.queue_history import queue_series
+
+    now = utcnow()
+    with people.app_context():
+        from moderation.sites import require
+        site_id = require("news").id
+        rows = [  # (hours ago, comment, from, to)
+            (80, 1, "pending", "queued"), (30, 1, "queued", "queued"),  # waiting since 80 h ago
+            (50, 2, "pending", "queued"), (40, 2, "queued", "approved"),  # left before the window
+            (10, 3, "pending", "queued"), (5, 3, "queued", "rejected"),
+        ]
+        for hours, comment_id, before, after in rows:
+            entry = audit.record("comment.assessed", actor_type="model", site_id=site_id, comment_id=comment_id,
+                                 from_status=before, to_status=after)
+            entry.at = now - timedelta(hours=hours)
+        db.session.commit()
+        since = now - timedelta(hours=24)
+        initial, events = queue_events(site_id, since)
+        assert set(initial) == {1} and abs((now - initial[1]) - timedelta(hours=80)) < timedelta(seconds=1)
+        points = queue_series(initial, events, bucket_edges(since, now, True))
+    assert len(points) == 24
+    sizes = [p.size for p in points]
+    # Comment 3 waits from hour 14 to hour 19 of the window (an edge counts what happened at it).
+    assert sizes[:13] == [1] * 13 and sizes[13:18] == [2] * 5 and sizes[18:] == [1] * 6
+    assert round(points[-1].oldest_seconds / 3600) == 80
