@@ -148,12 +148,28 @@ def _overturned(statuses: Sequence[str | None], labels: Sequence[Label]) -> dict
     }
 
 
-def _without(policy: Policy, category: str) -> Policy:
-    thresholds = {name: t for name, t in policy.thresholds.items() if name != category}
-    return replace(policy, thresholds=thresholds)
+class _Flags:
+    """Whether a policy flags each label, split so one category's level can vary cheaply.
+
+    A policy flags a text when its words, language or pre-moderation do (`base`, one decide()
+    per label) or when any category's score reaches that category's flag level.
+    """
+
+    def __init__(self, labels: Sequence[Label], policy: Policy, covered: frozenset[str] | None) -> None:
+        no_scores = replace(policy, thresholds={})
+        self.labels = labels
+        self.levels = {name: level for name, t in policy.thresholds.items() if (level := flag_level(t)) is not None}
+        self.base = [_status(label, no_scores, covered) != "approved" for label in labels]
+        # The categories whose level each label's scores reach, computed once.
+        self.hits = [frozenset(name for name, level in self.levels.items() if label.scores.get(name, -1.0) >= level)
+                     for label in labels]
+
+    def flagged(self, *, ignoring: str | None = None) -> list[bool]:
+        return [base or len(hits) > 1 or (len(hits) == 1 and ignoring not in hits)
+                for base, hits in zip(self.base, self.hits)]
 
 
-def _suggest(category: str, labels: Sequence[Label], policy: Policy, covered: frozenset[str] | None,
+def _suggest(category: str, labels: Sequence[Label], policy: Policy, flags: _Flags,
              present: Confusion) -> tuple[Suggestion | None, str | None]:
     scored = [label for label in labels if category in label.scores]
     if len(scored) < MIN_LABELS:
@@ -161,8 +177,7 @@ def _suggest(category: str, labels: Sequence[Label], policy: Policy, covered: fr
     if all(label.harmful for label in scored) or not any(label.harmful for label in scored):
         return None, "the decisions are all one way; both approvals and rejections are needed"
     # Flagged by the rest of the policy whatever this category's level.
-    rest = _without(policy, category)
-    others = [_status(label, rest, covered) != "approved" for label in labels]
+    others = flags.flagged(ignoring=category)
     free_harmful = sorted(l.scores[category] for o, l in zip(others, labels)
                           if not o and category in l.scores and l.harmful)
     free_fine = sorted(l.scores[category] for o, l in zip(others, labels)
@@ -211,6 +226,7 @@ def agreement(labels: Sequence[Label], current: Policy, proposed: Policy, *,
         overturned_current=_overturned(current_status, whole),
         overturned_proposed=_overturned(proposed_status, whole),
     )
+    proposed_flags = _Flags(whole, proposed, covered_languages)
     for category in categories:
         relevant = [label for label in labels if label.category in (None, category)]
         scored = [label for label in relevant if category in label.scores]
@@ -220,8 +236,9 @@ def agreement(labels: Sequence[Label], current: Policy, proposed: Policy, *,
         rejects = [(policy.thresholds.get(category) or Threshold(None, None)).reject for policy in (current, proposed)]
         wrongly = [sum(1 for l in scored if r is not None and l.scores[category] >= r and not l.harmful)
                    for r in rejects]
-        present = _confusion((_status(l, proposed, covered_languages) != "approved" for l in relevant), relevant)
-        suggestion, why = _suggest(category, relevant, proposed, covered_languages, present)
+        flags = _Flags(relevant, proposed, covered_languages) if len(relevant) != len(whole) else proposed_flags
+        present = _confusion(flags.flagged(), relevant)
+        suggestion, why = _suggest(category, relevant, proposed, flags, present)
         result.categories.append(CategoryAgreement(
             category, len(scored), levels[0], levels[1], per_level[0], per_level[1], wrongly[0], wrongly[1],
             suggestion, why))
