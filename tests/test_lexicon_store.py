@@ -107,3 +107,12 @@ def test_bad_terms_are_refused_with_the_field():
         validate("  ", "Ethnic Slur", "english", "9")
     assert set(caught.value.errors) == {"term", "category", "language", "severity"}
     assert validate(" x-word ", "slur", "any", "high").severity == 3
+
+
+def test_import_skips_invalid_terms_and_says_so(runner, tmp_path, app):
+    words = tmp_path / "words.txt"
+    words.write_text("glorbnik\n12345\n", encoding="utf-8")
+    result = runner.invoke(args=["lexicon", "import", str(words)])
+    assert result.exit_code == 0, result.output
+    assert "Skipped 1 invalid term(s), e.g. '12345'" in result.output
+    assert "Added 1 term(s) for every site" in result.output

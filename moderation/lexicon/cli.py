@@ -49,9 +49,16 @@ def lexicon_import(file: str, file_format: str, category: str, language: str, se
             terms = read_lexicon_tsv(file)
         else:
             terms = import_wordlist(file, category, language, severity)
-        checked = [validate(t.term, t.category, t.language, t.severity) for t in terms]
-    except (LexiconFormatError, LexiconEditError, UnicodeDecodeError) as error:
+    except (LexiconFormatError, UnicodeDecodeError) as error:
         raise click.ClickException(f"cannot read {file}: {error}") from None
+    checked, invalid = [], []
+    for term in terms:
+        try:
+            checked.append(validate(term.term, term.category, term.language, term.severity))
+        except LexiconEditError as error:
+            invalid.append(f"{term.term!r} ({error})")
+    if invalid:  # one odd line in a large list should not stop the rest
+        click.echo(f"Skipped {len(invalid)} invalid term(s), e.g. {'; '.join(invalid[:3])}", err=True)
     site_id = _site_id(slug)
     result = add_terms(checked, site_id=site_id, actor_type="cli", actor_id=actor or f"cli:{getpass.getuser()}")
     db.session.commit()
