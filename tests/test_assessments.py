@@ -63,3 +63,18 @@ def test_coral_assessments_are_kept(coral):
     answer = coral_post(coral.test_client(), coral_request("You are an idiot and scum.")).get_json()
     assert answer["status"] == "REJECTED"
     assert [(r[1], r[2]) for r in _rows(coral)] == [("rejected", "coral")]
+
+
+def test_the_history_partial_lists_every_assessment(make_app):
+    from flask import render_template
+
+    from moderation.assessments import history
+
+    app = make_app()
+    credentials = make_site(app)
+    post(app, credentials, "c1", "<p>A stupid idea.</p>")
+    post(app, credentials, "c1", "<p>You idiot.</p>")
+    with app.test_request_context():
+        html = render_template("settings/_assessments.html", assessments=history(comment(app, "c1").id))
+    assert html.count("<tr>") == 3 and "queued" in html and "rejected" in html and "webhook" in html
+    assert "toxicity" in html
