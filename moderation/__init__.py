@@ -111,6 +111,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review_bp)
     from . import perspective
     perspective.init_app(app)
+    from .settings.insights_views import bp as insights_bp
+    app.register_blueprint(insights_bp)
     _register_error_handlers(app)
     cli.init_app(app)
     return app

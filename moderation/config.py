@@ -31,8 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "SCORING_MAX_LENGTH": 512,
     "SCORING_BATCH_SIZE": 16,
     "SCORER_RETRY_AFTER": 60.0,
-    # Extra lexicon terms (TSV: term, category, language, severity); None: instance/lexicon.tsv.
+    # The old file of extra lexicon terms (still read until imported); None: instance/lexicon.tsv.
     "LEXICON_PATH": None,
+    # How often each process checks the lexicon_terms table for edits (seconds).
+    "LEXICON_CHECK_SECONDS": 5.0,
     # Coral waits this long for an answer (seconds).
     "CORAL_TIMEOUT": 0.2,
     # Callbacks

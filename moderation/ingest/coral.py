@@ -26,6 +26,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from .. import runtime
+from ..assessments import record_assessment
 from ..comments import apply_assessment, lock_unchanged
 from ..extensions import db
 from ..models import Comment, Site
@@ -121,7 +122,7 @@ def assess_within(site: Site, stored: Stored, seconds: float) -> tuple[Assessmen
     version, policy = current_policy(site)
     deadline = time.monotonic() + seconds
     future: Future = _pool().submit(_assess_before, deadline, stored.revision.text, policy, scorer,
-                                    lexicon())
+                                    lexicon(site.id))
     try:
         return future.result(timeout=seconds), version
     except FutureTimeout:
@@ -157,6 +158,7 @@ def coral_phase(site: str):
         if (assessment is not None and assessment.status != "pending"
                 and stored.comment.id in lock_unchanged([stored.comment], [stored.revision])):
             apply_assessment(stored.comment, stored.revision, assessment, version, actor_type="model")
+            record_assessment(stored.comment, stored.revision, assessment, version, source="coral")
             db.session.commit()
     g.comment_id, g.decision = stored.comment.id, stored.comment.status
     return jsonify(coral_answer(stored.comment))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .. import audit
+from ..assessments import record_assessment
 from ..comments import apply_assessment, lock_unchanged
 from ..extensions import db
 from ..lexicon.store import lexicon
@@ -100,7 +101,7 @@ def decide_stored(site: Site, stored: Stored, scorer: LazyScorer | None, languag
     assert stored.revision is not None
     version, policy = current_policy(site)
     try:
-        [assessment] = assess([stored.revision.text], policy, scorer, lexicon=lexicon(),
+        [assessment] = assess([stored.revision.text], policy, scorer, lexicon=lexicon(site.id),
                               languages=[language])
     except Exception:  # a bug in scoring must not lose or approve the comment
         logger.exception("assessment failed; comment %s stays pending", stored.comment.id)
@@ -108,3 +109,4 @@ def decide_stored(site: Site, stored: Stored, scorer: LazyScorer | None, languag
     if stored.comment.id not in lock_unchanged([stored.comment], [stored.revision]):
         return  # edited or decided meanwhile: that newer state stands
     apply_assessment(stored.comment, stored.revision, assessment, version, actor_type="model")
+    record_assessment(stored.comment, stored.revision, assessment, version, source="webhook")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from ..assessments import record_assessment
 from ..callbacks.outbox import enqueue_comment_moderated
 from ..comments import apply_assessment, lock_unchanged
 from ..extensions import db
@@ -52,7 +53,7 @@ def rescore_comments(comments: Sequence[Comment], scorer: LazyScorer, *, actor_t
         site = db.session.get(Site, site_id)
         version, policy = current_policy(site)
         revisions = [latest_revision(comment) for comment in group]
-        assessments = assess([r.text for r in revisions], policy, scorer, lexicon=lexicon(),
+        assessments = assess([r.text for r in revisions], policy, scorer, lexicon=lexicon(site_id),
                              languages=[r.language for r in revisions])
         current = lock_unchanged(group, revisions)
         for comment, revision, assessment in zip(group, revisions, assessments):
@@ -69,6 +70,7 @@ def rescore_comments(comments: Sequence[Comment], scorer: LazyScorer, *, actor_t
             if comment.decided_by == "human":  # re-checked under the row lock
                 continue
             previous = apply_assessment(comment, revision, assessment, version, actor_type=actor_type)
+            record_assessment(comment, revision, assessment, version, source=actor_type)
             if previous == "pending":
                 result.decided += 1
             if previous != comment.status:

@@ -1,8 +1,10 @@
 """The data model: one module per entity."""
 from .api_key import ApiKey
+from .assessment import StoredAssessment
 from .audit import AuditEntry
 from .comment import STATUSES, Comment
 from .human_label import HumanLabel
+from .lexicon_term import LexiconTerm
 from .outbox import OutboxMessage
 from .policy import PolicyVersion
 from .rescore_job import JOB_STATES, RescoreJob
@@ -13,7 +15,6 @@ from .types import utcnow
 from .user import ROLES, User, user_sites
 
 __all__ = [
-    "ApiKey", "HumanLabel", "ScoredText",
-    "AuditEntry", "Comment", "CommentRevision", "JOB_STATES", "OutboxMessage", "PolicyVersion", "ROLES", "RescoreJob",
-    "STATUSES", "Site", "User", "user_sites", "utcnow",
+    "ApiKey", "AuditEntry", "Comment", "CommentRevision", "HumanLabel", "JOB_STATES", "LexiconTerm", "OutboxMessage",
+    "PolicyVersion", "ROLES", "RescoreJob", "STATUSES", "ScoredText", "Site", "StoredAssessment", "User", "user_sites", "utcnow",
 ]

@@ -1,0 +1,1 @@
+"""The editors' policy workspace: the policy page, preview, agreement with moderators, charts, rescoring."""
