@@ -1,14 +1,18 @@
-"""HTTP hardening: security headers, HTTPS awareness behind a proxy, bounded ids, operator checks."""
+"""Security wiring: headers, HTTPS behind a proxy, bounded ids, operator checks, the key for stored secrets."""
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 
 from flask import Flask, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .bounds import BoundedIntConverter
+from .encryption import SETTING, SecretBox, parse_keys
+
+logger = logging.getLogger(__name__)
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -70,7 +74,17 @@ def is_operator() -> bool:
     return any(address in network for network in current_app.extensions["operator_networks"])
 
 
+def secret_box(app: Flask) -> SecretBox:
+    """The box that seals site secrets, from MODERATION_SECRET_ENCRYPTION_KEYS (none: plaintext, loudly)."""
+    box = SecretBox(parse_keys(app.config.get("SECRET_ENCRYPTION_KEYS")))
+    if not box.enabled:
+        logger.warning("SECURITY: webhook and Coral secrets are stored unencrypted in the database; set %s "
+                       "(see README, Configuration) and run `moderation site reencrypt-secrets`", SETTING)
+    return box
+
+
 def init_app(app: Flask) -> None:
+    app.extensions["secret_box"] = secret_box(app)
     # Registered before the blueprints: converters are looked up when a route is added. Every
     # `<int:...>` in a URL is then bounded to what an id column holds (an out-of-range id is 404).
     app.url_map.converters["int"] = BoundedIntConverter
