@@ -104,9 +104,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if session.accessed and request.endpoint != "static":
-            # A page built from the session (a signed-in page, or a form with its CSRF token)
-            # must not be kept by the browser or a shared cache: sign-out would not remove it.
+        if (session.accessed and request.endpoint != "static") or "Authorization" in request.headers:
+            # A page built from the session (a signed-in page, or a form with its CSRF token) or
+            # an answer to a bearer token must not be kept by the browser or a shared cache:
+            # signing out would not remove it.
             response.headers["Cache-Control"] = "no-store"
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", HSTS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from support import comment_payload
 from review_support import PASSWORD, Reviewer, add_comment, csrf_token, make_user
 
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}  # an anonymous caller on the internet
@@ -32,6 +33,13 @@ def test_signed_in_pages_and_the_sign_in_form_are_never_stored(app, site):
     assert decided.status_code == 200 and decided.headers.get("Cache-Control") == "no-store"
     admin = Reviewer(app.test_client(), "admin@news.example")
     assert admin.client.get("/admin/callbacks/").headers.get("Cache-Control") == "no-store"
+
+
+def test_api_answers_to_a_bearer_token_are_never_stored(client, site, post_comment):
+    assert post_comment(comment_payload("c1")).status_code in (200, 202)
+    response = client.get(f"/api/v1/sites/{site.slug}/comments/c1",
+                          headers={"Authorization": f"Bearer {site.api_token}"})
+    assert response.status_code == 200 and response.headers.get("Cache-Control") == "no-store"
 
 
 def test_static_files_keep_their_caching(client):
