@@ -8,12 +8,15 @@ so that plaintext rows (written before a key was set) are still read, and re-enc
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 PREFIX = "fernet:"
 SETTING = "MODERATION_SECRET_ENCRYPTION_KEYS"
+
+logger = logging.getLogger(__name__)
 
 
 class SecretKeyError(ValueError):
@@ -46,6 +49,20 @@ class SecretBox:
                     f"{SETTING}: key {position} is not a Fernet key (32 bytes in URL-safe base64, "
                     "44 characters); make one with `moderation site encryption-key`") from None
         self._fernet = MultiFernet(fernets) if fernets else None
+        self._warned = False
+
+    def _warn_plaintext(self) -> None:
+        # Once per process, at the first secret written or read in the clear: loud, not noisy.
+        if self._warned:
+            return
+        self._warned = True
+        if self._fernet is None:
+            logger.warning("SECURITY: webhook and Coral secrets are stored unencrypted in the database; "
+                           "set %s (see README, Configuration) and run `moderation site reencrypt-secrets`",
+                           SETTING)
+        else:
+            logger.warning("SECURITY: a site secret stored before %s was set is still in plaintext; "
+                           "run `moderation site reencrypt-secrets`", SETTING)
 
     @property
     def enabled(self) -> bool:
@@ -58,12 +75,14 @@ class SecretBox:
     def seal(self, secret: str) -> str:
         """What to store for `secret`: a Fernet token under the first key, or the secret without keys."""
         if self._fernet is None:
+            self._warn_plaintext()
             return secret
         return PREFIX + self._fernet.encrypt(secret.encode()).decode()
 
     def open(self, stored: str) -> str:
         """The secret a stored value holds (plaintext rows are returned as they are)."""
         if not self.is_sealed(stored):
+            self._warn_plaintext()
             return stored
         if self._fernet is None:
             raise SecretKeyError(f"site secrets are stored encrypted but {SETTING} is not set")

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import logging
 
 from flask import Flask, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .bounds import BoundedIntConverter
-from .encryption import SETTING, SecretBox, parse_keys
-
-logger = logging.getLogger(__name__)
+from .encryption import SecretBox, parse_keys
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -74,17 +71,9 @@ def is_operator() -> bool:
     return any(address in network for network in current_app.extensions["operator_networks"])
 
 
-def secret_box(app: Flask) -> SecretBox:
-    """The box that seals site secrets, from MODERATION_SECRET_ENCRYPTION_KEYS (none: plaintext, loudly)."""
-    box = SecretBox(parse_keys(app.config.get("SECRET_ENCRYPTION_KEYS")))
-    if not box.enabled:
-        logger.warning("SECURITY: webhook and Coral secrets are stored unencrypted in the database; set %s "
-                       "(see README, Configuration) and run `moderation site reencrypt-secrets`", SETTING)
-    return box
-
-
 def init_app(app: Flask) -> None:
-    app.extensions["secret_box"] = secret_box(app)
+    # Site secrets are sealed with these keys (none: plaintext, with a warning at first use).
+    app.extensions["secret_box"] = SecretBox(parse_keys(app.config.get("SECRET_ENCRYPTION_KEYS")))
     # Registered before the blueprints: converters are looked up when a route is added. Every
     # `<int:...>` in a URL is then bounded to what an id column holds (an out-of-range id is 404).
     app.url_map.converters["int"] = BoundedIntConverter
