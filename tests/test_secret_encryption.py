@@ -160,13 +160,17 @@ def fresh_database(tmp_path):
     if not POSTGRES_URL:
         yield "sqlite:///" + str(tmp_path / "migrate.sqlite3")
         return
-    from conftest import _postgres_schema
+    from moderation.config import database_uri
 
     schema = f"test_mig_{os.getpid()}_{secrets.token_hex(3)}"
-    _postgres_schema(POSTGRES_URL, schema)
+    engine = sa.create_engine(database_uri({"DATABASE_URL": POSTGRES_URL}, "/tmp"))
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in POSTGRES_URL else "?"
     yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    _postgres_schema(POSTGRES_URL, schema, drop=True)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
 
 
 def test_migration_encrypts_existing_rows_when_a_key_is_set_and_downgrade_decrypts(fresh_database, tmp_path):
