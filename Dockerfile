@@ -32,5 +32,12 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status == 200 else 1)"
 
-# Migrations on start, then gunicorn (app preloaded; the model loads lazily in each worker).
-CMD ["sh", "-c", "moderation db upgrade && exec moderation serve --bind \"$MODERATION_BIND\" --workers ${WEB_WORKERS:-2}"]
+# Migrations on start, then gunicorn (gthread workers, app and model preloaded in the master).
+# A thread is held by a client for as long as it takes to send its body, so slow clients can use
+# up every thread: 16 per worker (not serve's 4) takes about 4x as many to stall the container
+# (docs/deployment.md has the measurement). The real defence is a buffering reverse proxy in
+# front (docs/nginx.conf); set MODERATION_TRUSTED_PROXIES=1 behind it.
+ENV WEB_WORKERS=2 \
+    WEB_THREADS=16 \
+    WEB_TIMEOUT=60
+CMD ["sh", "-c", "moderation db upgrade && exec moderation serve --bind \"$MODERATION_BIND\" --workers \"$WEB_WORKERS\" --threads \"$WEB_THREADS\" --timeout \"$WEB_TIMEOUT\""]

@@ -74,6 +74,30 @@ def site_update(slug: str, callback_url: str | None, coral_secret: str | None, r
                    f"{site.previous_secret_expires_at:%Y-%m-%d %H:%M} UTC)")
 
 
+@site_cli.command("encryption-key")
+def site_encryption_key() -> None:
+    """Print a new key for MODERATION_SECRET_ENCRYPTION_KEYS (put it first; keep the old ones after it)."""
+    from .encryption import new_key
+
+    click.echo(new_key())
+
+
+@site_cli.command("reencrypt-secrets")
+@with_appcontext
+def site_reencrypt_secrets() -> None:
+    """Encrypt every site's stored secrets under the first key of MODERATION_SECRET_ENCRYPTION_KEYS."""
+    from .encryption import SecretKeyError
+    from .sites import reencrypt_secrets
+
+    try:
+        count = reencrypt_secrets(current_app.extensions["secret_box"])
+        db.session.commit()
+    except SecretKeyError as error:
+        db.session.rollback()
+        _fail(str(error))
+    click.echo(f"Re-encrypted {count} stored secret(s) under the first key; older keys may now be removed.")
+
+
 @click.group("user", help="Manage moderators, editors and admins.")
 def user_cli() -> None:
     pass

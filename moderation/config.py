@@ -61,6 +61,13 @@ DEFAULTS: dict[str, Any] = {
     # Sessions
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_COOKIE_SECURE": False,
+    # Behind reverse proxies: how many set X-Forwarded-For/-Proto/-Host/-Port (0: trust none).
+    "TRUSTED_PROXIES": 0,
+    # Who sees /readyz's reasons besides loopback: addresses or networks (comma-separated), a token.
+    "OPERATOR_ADDRESSES": "",
+    "OPERATOR_TOKEN": None,
+    # Fernet keys (comma-separated, newest first) that encrypt webhook and Coral secrets at rest.
+    "SECRET_ENCRYPTION_KEYS": None,
     "LOG_LEVEL": "INFO",
 }
 
@@ -117,5 +124,5 @@ def database_uri(config: dict[str, Any], instance_path: str) -> str:
 
 def describe(config: dict[str, Any]) -> str:
     """The effective configuration as JSON, secrets masked (for `moderation config`)."""
-    masked = {k: ("***" if "SECRET" in k and v else v) for k, v in sorted(config.items()) if k in DEFAULTS}
+    masked = {k: ("***" if ("SECRET" in k or "TOKEN" in k) and v else v) for k, v in sorted(config.items()) if k in DEFAULTS}
     return json.dumps(masked, indent=2, default=str)

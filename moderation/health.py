@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from . import runtime
+from . import runtime, security
 from .extensions import db
 from .models import Comment, OutboxMessage
 from .scoring import ScorerUnavailable
@@ -43,6 +43,9 @@ def readyz():
         "database": "ok" if "database" not in problems else problems["database"],
         "scorer": {"model": scorer.name, "loaded": loaded, "reason": None if loaded else problems["scorer"]},
     }
+    if not security.is_operator():
+        # Reasons name the driver, the model files and their paths: for operators only.
+        body = {"status": body["status"]}
     response = jsonify(body)
     response.status_code = 200 if not problems else 503
     return response

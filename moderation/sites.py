@@ -12,10 +12,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from . import audit
+from .encryption import SecretBox
 from .extensions import db
 from .models import PolicyVersion, Site, utcnow
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# Longer secrets would not fit the column once encrypted (models.site.SEALED_LENGTH).
+MAX_SECRET_LENGTH = 200
+SECRET_COLUMNS = ("secret", "previous_secret", "coral_secret", "coral_previous_secret")
 
 
 class SiteError(ValueError):
@@ -63,8 +67,9 @@ def validate_callback_url(url: str) -> str:
 
 
 def validate_coral_secret(value: str) -> str:
-    if not value.startswith("empsec_") or len(value) < 16:
-        raise SiteError("Coral secrets look like empsec_... (as Coral shows them); got something else")
+    if not value.startswith("empsec_") or not 16 <= len(value) <= MAX_SECRET_LENGTH:
+        raise SiteError(f"Coral secrets look like empsec_... (as Coral shows them, at most {MAX_SECRET_LENGTH} "
+                        "characters); got something else")
     return value
 
 
@@ -129,3 +134,25 @@ def site_for_token(slug: str, token: str) -> Site | None:
     if not hmac.compare_digest(site.api_token_hash, hash_token(token)):
         return None
     return site
+
+
+def reencrypt_secrets(box: SecretBox) -> int:
+    """Encrypt every stored site secret under the box's first key; returns how many values were rewritten.
+
+    Run after adding a key in front of MODERATION_SECRET_ENCRYPTION_KEYS (rotation) or after
+    setting one for the first time (plaintext rows). Works on the stored values directly, so a
+    value the keys cannot decrypt stops it with an error before anything is written.
+    """
+    raw = sa.table("sites", sa.column("id", sa.Integer), *(sa.column(c, sa.String) for c in SECRET_COLUMNS))
+    rows = db.session.execute(sa.select(raw).order_by(raw.c.id)).all()
+    updates = []
+    for row in rows:
+        values = {c: box.reseal(getattr(row, c)) for c in SECRET_COLUMNS if getattr(row, c) is not None}
+        if values:
+            updates.append((row.id, values))
+    for site_id, values in updates:
+        db.session.execute(sa.update(raw).where(raw.c.id == site_id).values(**values))
+    changed = sum(len(values) for _, values in updates)
+    if changed:
+        audit.record("site.secrets_reencrypted", actor_type="cli", details={"values": changed})
+    return changed

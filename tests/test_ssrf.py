@@ -110,3 +110,41 @@ def test_worker_without_allow_private_keeps_the_message_with_a_clear_error(make_
 def test_metadata_set_is_what_the_docs_promise():
     assert ipaddress.ip_address("169.254.169.254") in addresses.METADATA
     assert ipaddress.ip_address("fd00:ec2::254") in addresses.METADATA
+
+
+# Found by the outside probe (issue 8, item 17): credential services that are not 169.254.169.254,
+# and IPv6 spellings of IPv4 addresses that were taken for public ones.
+@pytest.mark.parametrize(("address", "label"), [
+    ("168.63.129.16", "cloud metadata"),          # Azure WireServer, a public address
+    ("169.254.170.23", "cloud metadata"),         # EKS Pod Identity
+    ("fd00:ec2::23", "cloud metadata"),
+    ("::ffff:168.63.129.16", "cloud metadata"),
+    ("::127.0.0.1", "loopback"),                  # IPv4-compatible
+    ("::7f00:1", "loopback"),
+    ("::10.0.0.1", "private"),
+    ("::169.254.169.254", "cloud metadata"),
+    ("64:ff9b:1::7f00:1", "loopback"),            # local-use NAT64 of 127.0.0.1
+    ("64:ff9b:1::808:808", "local-use NAT64"),    # of 8.8.8.8, but translated inside the network
+    ("64:ff9b:1:ffff::808:808", "local-use NAT64"),
+])
+def test_more_non_public_addresses_are_refused(address, label):
+    assert refusal(ipaddress.ip_address(address), allow_private=False) == label
+
+
+@pytest.mark.parametrize("address", [
+    "168.63.129.16", "169.254.170.23", "fd00:ec2::23", "::169.254.170.23", "64:ff9b:1::a9fe:a9fe",
+])
+def test_credential_services_stay_refused_when_private_addresses_are_allowed(address):
+    assert refusal(ipaddress.ip_address(address), allow_private=True) == "cloud metadata"
+
+
+def test_allow_private_opens_local_nat64_and_ipv4_compatible_private_addresses():
+    for address in ("64:ff9b:1::808:808", "64:ff9b:1::a00:1", "::10.0.0.1", "::127.0.0.1"):
+        assert refusal(ipaddress.ip_address(address), allow_private=True) is None
+    for address in ("::", "::1"):  # IPv6's own unspecified and loopback addresses, not IPv4
+        assert refusal(ipaddress.ip_address(address), allow_private=False) in ("multicast or reserved", "loopback")
+
+
+def test_public_ipv6_and_well_known_nat64_of_public_addresses_still_pass():
+    for address in ("64:ff9b::808:808", "2606:4700:4700::1111", "2001:4860:4860::8888"):
+        assert refusal(ipaddress.ip_address(address), allow_private=False) is None

@@ -1,7 +1,7 @@
 """Perspective-compatible API: keys (hashed), scored texts kept for editors, human labels.
 
 Revision ID: 0006_perspective
-Revises: 0003_review
+Revises: 0005_encrypt_secrets
 Create Date: 2026-12-01
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_perspective'
-down_revision = '0003_review'
+down_revision = '0005_encrypt_secrets'
 branch_labels = None
 depends_on = None
 

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# Cloud metadata services hand out credentials: refused even when private addresses are allowed.
+# Cloud metadata and credential services: refused even when private addresses are allowed.
 METADATA = frozenset(ipaddress.ip_address(a) for a in (
     "169.254.169.254",  # AWS, GCP, Azure, OpenStack
     "169.254.170.2",    # AWS ECS task credentials
+    "169.254.170.23",   # AWS EKS Pod Identity agent
+    "fd00:ec2::23",     # AWS EKS Pod Identity agent over IPv6
     "100.100.100.200",  # Alibaba Cloud
     "fd00:ec2::254",    # AWS over IPv6
+    "168.63.129.16",    # Azure WireServer (VM agent, extension settings; a public address)
 ))
 
 # Never a unicast peer, whatever the setting: multicast, "this host", broadcast, reserved.
@@ -43,6 +46,11 @@ _PRIVATE = [(ipaddress.ip_network(n), label) for n, label in (
 )]
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Local-use NAT64 (RFC 8215): the IPv4 address sits in the last 32 bits (a /96 prefix inside it
+# is the usual choice) and the translator is on the operator's own network.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+# IPv4-compatible IPv6 (::a.b.c.d, deprecated by RFC 4291): some stacks still route it to a.b.c.d.
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 class BlockedAddress(Exception):
@@ -63,7 +71,7 @@ class AddressPolicy:
 
 
 def embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address carries (mapped, 6to4, Teredo, NAT64), if any."""
+    """The IPv4 address an IPv6 address carries (mapped, compatible, 6to4, Teredo, NAT64), if any."""
     if ip.version != 6:
         return None
     assert isinstance(ip, ipaddress.IPv6Address)
@@ -73,7 +81,9 @@ def embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
         return ip.sixtofour
     if ip.teredo:
         return ip.teredo[1]
-    if ip in _NAT64:
+    if ip in _NAT64 or ip in _LOCAL_NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:  # :: and ::1 are IPv6's own unspecified and loopback
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
 
@@ -83,7 +93,11 @@ def refusal(ip: IPAddress, allow_private: bool) -> str | None:
     inner = embedded_ipv4(ip)
     if inner is not None:
         # ::ffff:127.0.0.1 reaches 127.0.0.1: judge the address the packets really go to.
-        return refusal(inner, allow_private)
+        reason = refusal(inner, allow_private)
+        if reason is None and ip in _LOCAL_NAT64:
+            # Whatever IPv4 address it carries, the translator is inside the operator's network.
+            return None if allow_private else "local-use NAT64"
+        return reason
     if ip in METADATA:
         return "cloud metadata"
     if any(ip in network for network in _NEVER):

@@ -4,10 +4,37 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
+from ..encryption import SecretBox
 from ..extensions import db
 from .types import UTCDateTime, utcnow
+
+# Room for a Fernet token of a 200-character secret (about 370 characters with the prefix).
+SEALED_LENGTH = 500
+
+
+class SealedSecret(TypeDecorator):
+    """A secret the application reads in the clear and the database holds encrypted (when a key is set).
+
+    The app's SecretBox (built from MODERATION_SECRET_ENCRYPTION_KEYS in security.init_app) seals
+    on write and opens on read. Encryption is randomised: never compare these columns in SQL.
+    """
+
+    impl = sa.String(SEALED_LENGTH)
+    cache_ok = True
+
+    @staticmethod
+    def _box() -> SecretBox:
+        return current_app.extensions["secret_box"]  # type: ignore[no-any-return]
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        return None if value is None else self._box().seal(value)
+
+    def process_result_value(self, value: str | None, dialect) -> str | None:
+        return None if value is None else self._box().open(value)
 
 
 class Site(db.Model):
@@ -16,14 +43,14 @@ class Site(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
-    # Webhook secrets must be kept in the clear: verifying an HMAC needs the key itself.
-    secret: Mapped[str] = mapped_column(sa.String(200))
-    previous_secret: Mapped[str | None] = mapped_column(sa.String(200))
+    # Verifying an HMAC needs the key itself, so secrets cannot be hashed; encrypted when a key is set.
+    secret: Mapped[str] = mapped_column(SealedSecret())
+    previous_secret: Mapped[str | None] = mapped_column(SealedSecret())
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Only a hash of the API token is stored; the token is shown once at creation.
     api_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    coral_secret: Mapped[str | None] = mapped_column(sa.String(200))
-    coral_previous_secret: Mapped[str | None] = mapped_column(sa.String(200))
+    coral_secret: Mapped[str | None] = mapped_column(SealedSecret())
+    coral_previous_secret: Mapped[str | None] = mapped_column(SealedSecret())
     callback_url: Mapped[str | None] = mapped_column(sa.String(2000))
     callback_disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     callback_disabled_reason: Mapped[str | None] = mapped_column(sa.String(500))

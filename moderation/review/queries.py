@@ -6,6 +6,7 @@ million comments as at a hundred, served by the indexes named below.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..bounds import parse_id
 from ..extensions import db
 from ..models import AuditEntry, Comment, PolicyVersion, Site, User
 from ..policy import BANNED, CATEGORIES, SUSPECT
@@ -27,6 +29,9 @@ PAGE_SIZE = 25
 # Counting stops here: an exact count of a million approved comments is slow and useless.
 COUNT_CAP = 10_000
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
+# Decided-list markers are microseconds since 1970, up to the end of year 9999 (datetime's limit).
+_MICROS_MAX = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()) * 1_000_000
+_MICROS_DIGITS = len(str(_MICROS_MAX)) + 1
 
 
 class BadFilter(ValueError):
@@ -95,16 +100,23 @@ def cursor_after(comment: Comment, status: str) -> Cursor:
 
 
 def decode_cursor(raw: str | None, status: str) -> Cursor | None:
+    """A page marker from the URL, or BadFilter: every part must fit the column it is compared with."""
     if not raw:
         return None
     try:
         if status == "queued":
             key, _, ident = raw.partition("~")
-            return Cursor(float(key), int(ident))
+            harm = float(key)
+            if not math.isfinite(harm):  # nan and inf order nowhere in the harm index
+                raise ValueError(key)
+            return Cursor(harm, parse_id(ident))
         if status in ("approved", "rejected"):
             key, _, ident = raw.partition("~")
-            return Cursor(int(key), int(ident))
-        return Cursor(None, int(raw))
+            micros = int(key) if len(key) <= _MICROS_DIGITS else _MICROS_MAX + 1
+            if not 0 <= micros <= _MICROS_MAX:  # a time a datetime (and the column) can hold
+                raise ValueError(key)
+            return Cursor(micros, parse_id(ident))
+        return Cursor(None, parse_id(raw))
     except ValueError:
         raise BadFilter(f"the page marker {raw[:40]!r} is not valid; go back to the first page") from None
 

@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..auth.sessions import local_path, wants_json
+from ..bounds import parse_id
 from ..extensions import db, login_manager
 from ..models import Comment, User, utcnow
 from . import access, operations, present, queries
@@ -90,7 +91,7 @@ def decide(comment_id: int) -> ResponseReturnValue:
 def bulk() -> ResponseReturnValue:
     form = request.form
     try:
-        ids = [int(value) for value in form.getlist("ids")]
+        ids = [parse_id(value) for value in form.getlist("ids")]
     except ValueError:
         return _invalid("the selection holds something that is not a comment id")
     try:
@@ -105,7 +106,8 @@ def bulk() -> ResponseReturnValue:
 
 @bp.post("/review/comments/<int:comment_id>/claim")
 def claim(comment_id: int) -> ResponseReturnValue:
-    release = request.form.get("release", type=int)
+    # An id no column can hold names no claim: get() turns parse_id's ValueError into None.
+    release = request.form.get("release", type=parse_id)
     outcome = operations.claim(_user(), comment_id, release=release)
     db.session.commit()
     return _answer([outcome], single=True)
