@@ -16,7 +16,7 @@ from moderation.extensions import db
 
 
 TABLES_CHILD_FIRST = (
-    "rescore_jobs", "outbox", "audit_log", "comment_revisions", "comments", "policy_versions", "user_sites",
+    "rescore_jobs", "deliveries", "outbox", "audit_log", "comment_revisions", "comments", "policy_versions", "user_sites",
     "users", "sites",
 )
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from moderation import runtime
 from moderation.extensions import db
-from moderation.ingest.coral import warm_up
+from moderation.ingest.coral_scoring import warm_up
 from moderation.models import Comment, CommentRevision, OutboxMessage
 from moderation.worker import Worker
 from test_callbacks_support import Clock, make_site

@@ -28,6 +28,8 @@ class IncomingComment:
     parent_id: str | None
     created_at: datetime | None
     language: str | None
+    # When the publisher made this version (an edit's time): orders edits that arrive out of order.
+    updated_at: datetime | None = None
 
 
 class ValidationFailed(ValueError):
@@ -136,6 +138,7 @@ def parse_comment(data: Any) -> IncomingComment:
         parent_id=check.identifier(data.get("parent_id"), "parent_id", required=False),
         created_at=check.timestamp(data.get("created_at"), "created_at"),
         language=language.lower() if language else None,
+        updated_at=check.timestamp(data.get("updated_at"), "updated_at"),
     )
     if check.errors:
         raise ValidationFailed(check.errors)

@@ -5,14 +5,13 @@ import json
 import logging
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy.exc import IntegrityError
 
 from .. import runtime, sites
 from ..comments import payload
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..models import Site, utcnow
 from ..problems import Problem
-from .operations import Stored, decide_stored, find_comment, store_comment
+from .operations import find_comment, receive
 from .schemas import ValidationFailed, parse_comment
 from .signatures import SignatureInvalid, verify_standard
 
@@ -91,20 +90,13 @@ def receive_comment(site: str):
         raise Problem(422, "the comment has invalid fields", slug="invalid-fields",
                       errors=error.errors) from None
 
-    try:
-        stored = store_comment(target, incoming)
-        db.session.commit()
-    except IntegrityError:
-        # The same comment arrived twice at once: the other request stored it; treat as redelivery.
-        db.session.rollback()
-        stored = store_comment(target, incoming)
-        db.session.commit()
-    if stored.revision is None:
-        return answer(stored.comment, replayed=True)
-
-    decide_stored(target, stored, runtime.scorer(), incoming.language)
-    db.session.commit()
-    return answer(stored.comment, replayed=False)
+    received = receive(target, incoming, webhook_id=request.headers.get("webhook-id"), scorer=runtime.scorer())
+    response = jsonify(received.body)
+    response.status_code = received.status_code
+    if received.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    g.comment_id, g.decision = received.comment_id, received.status
+    return response
 
 
 @bp.get("/openapi.json")

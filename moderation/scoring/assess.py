@@ -81,13 +81,20 @@ def assess(
         except (ScorerUnavailable, ScoringFailed) as exc:
             error = str(exc)
     covered = scorer.languages if scorer is not None else None
+    categories = (getattr(scorer, "classes", ()) or None) if scorer is not None else None
     model = scorer.name if scorer is not None and error is None else None
 
     results = []
     for i, text in enumerate(texts):
         language = languages[i] if languages is not None and languages[i] else detect_language(text)
         matches = _word_matches(text, policy, lexicon)
-        decision = decide(scores[i], matches, policy, language=language, covered_languages=covered)
+        decision = decide(scores[i], matches, policy, language=language, covered_languages=covered,
+                          categories=categories)
+        if decision.unusable_scores is not None:
+            # Fail closed: the numbers are not stored (NaN is not even valid JSON) nor trusted.
+            results.append(Assessment(decision.status, None, decision.reasons, decision.matches, None,
+                                      language, decision.unusable_scores))
+            continue
         results.append(Assessment(decision.status, scores[i], decision.reasons, decision.matches, model,
                                   language, error))
     return results
