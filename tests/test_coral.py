@@ -197,3 +197,60 @@ def test_model_not_loaded_yet_is_withheld_and_decided_later(make_app):
         [message] = db.session.scalars(sa.select(OutboxMessage)).all()
         assert message.payload["data"]["status"] == "approved", "the decision is called back"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentRevision)) == 1
+
+
+# -- failing closed: our errors never reach Coral as a non-2xx (Coral would publish) -----------
+def test_a_malformed_deployment_lexicon_holds_the_comment_instead_of_500(make_app, tmp_path):
+    (tmp_path / "lexicon.tsv").write_text("only-one-field\n", encoding="utf-8")
+    app = make_app(CORAL_TIMEOUT=5.0)
+    make_site(app, coral_secret=CORAL_SECRET)
+    with app.app_context():
+        warm_up(runtime.scorer())
+    response = coral_post(app.test_client(), coral_request("Fine words about the park."))
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "SYSTEM_WITHHELD", "actions": CORAL_FLAG}
+    [comment] = stored(app)
+    assert comment.status == "pending", "accepted, kept for the worker once the file is fixed"
+
+
+def test_any_failure_while_storing_answers_withheld(coral, monkeypatch, caplog):
+    from moderation.ingest import coral as adapter
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(adapter, "store_received", broken)
+    with caplog.at_level("ERROR", logger="moderation.ingest.coral"):
+        response = coral_post(coral.test_client(), coral_request("Fine words about the park."))
+    assert response.status_code == 200 and response.get_json()["status"] == "SYSTEM_WITHHELD"
+    assert any("SYSTEM_WITHHELD" in r.getMessage() for r in caplog.records)
+
+
+def test_slow_storing_does_not_delay_the_answer_and_the_comment_is_kept(coral, monkeypatch):
+    from moderation.ingest import coral as adapter
+
+    real = adapter.store_received
+    release = __import__("threading").Event()
+
+    def slow(*args, **kwargs):
+        release.wait(10)  # as behind SQLite's 10 s busy timeout
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(adapter, "store_received", slow)
+    coral.config["CORAL_TIMEOUT"] = 0.2
+    answer = coral_post(coral.test_client(), coral_request("Fine words about the park.")).get_json()
+    assert answer == {"status": "SYSTEM_WITHHELD", "actions": CORAL_FLAG}  # answered while storing waits
+    release.set()
+    deadline = time.monotonic() + 30
+    while not stored(coral) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [comment] = stored(coral)
+    assert comment.status == "pending"  # stored all the same; too late to score, the worker decides
+
+
+def test_warm_up_failure_is_logged_not_swallowed(make_app, caplog):
+    app = make_app(scorer=False)
+    with app.app_context(), caplog.at_level("ERROR", logger="moderation.ingest.coral_scoring"):
+        warm_up(runtime.scorer())
+    [record] = [r for r in caplog.records if r.name == "moderation.ingest.coral_scoring"]
+    assert "warm-up" in record.getMessage() and record.exc_info is not None
