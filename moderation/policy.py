@@ -223,7 +223,8 @@ def decide(
                 reason["severity"] = match.severity
         reasons.append(reason)
 
-    unsupported = bool(language and covered_languages is not None and language not in covered_languages)
+    unsupported = bool(language and covered_languages is not None
+                       and language.split("-")[0] not in covered_languages)
     if scores is not None:
         for name, threshold in policy.thresholds.items():
             score = scores.get(name)

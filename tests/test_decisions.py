@@ -138,3 +138,11 @@ def test_decisions_made_without_a_callback_url_are_delivered_once_one_is_set(mak
     with app.app_context():
         assert db.session.get(OutboxMessage, message.id).status == "delivered"
         assert waiting_for_url() == 0
+
+
+def test_short_foreign_abuse_declared_english_goes_to_a_human(post_comment):
+    from support import comment_payload
+
+    answer = post_comment(comment_payload("c1", "<p>hijo de puta</p>", language="en")).get_json()
+    assert answer["status"] == "queued" and answer["language"] == "es"
+    assert {"code": "unsupported_language", "language": "es"} in answer["reasons"]
