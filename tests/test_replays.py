@@ -162,3 +162,18 @@ def test_concurrent_edits_of_one_comment_never_fail_and_number_revisions_in_orde
     # The comment shows the last revision stored, decided on its own text.
     assert after["text"] == after["revisions"][-1][2]
     assert after["status"] in ("approved", "pending")
+
+
+def test_delivery_ids_are_forgotten_after_a_day(app, site):
+    from datetime import timedelta
+
+    from moderation.models import Delivery, utcnow
+
+    client = app.test_client()
+    send(client, site.secret, comment_payload("c1", "<p>What a lovely park.</p>"), message_id="msg_old")
+    with app.app_context():
+        db.session.execute(sa.update(Delivery).values(received_at=utcnow() - timedelta(days=2)))
+        db.session.commit()
+    send(client, site.secret, comment_payload("c2", "<p>Another fine comment.</p>"), message_id="msg_new")
+    with app.app_context():
+        assert db.session.scalars(sa.select(Delivery.webhook_id)).all() == ["msg_new"]

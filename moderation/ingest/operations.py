@@ -12,6 +12,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +35,8 @@ __all__ = ["Received", "Stored", "body_hash", "find_comment", "latest_revision",
 
 # How often storing is tried when concurrent first deliveries of one comment collide.
 STORE_ATTEMPTS = 3
+# Signatures older than 5 minutes are refused, so a webhook-id cannot come back after this.
+KEEP_DELIVERIES = timedelta(days=1)
 
 
 @dataclass
@@ -192,6 +195,8 @@ def receive(site: Site, incoming: IncomingComment, *, webhook_id: str | None,
         if (earlier := _earlier_delivery(site, key)) is not None:
             raise _AlreadyAnswered(earlier)
         answer = _answer(stored.comment, replayed=stored.replayed)
+        db.session.execute(sa.delete(Delivery).where(Delivery.site_id == site.id,
+                                                     Delivery.received_at < utcnow() - KEEP_DELIVERIES))
         delivery = Delivery(site_id=site.id, webhook_id=key, comment_id=stored.comment.id,
                             status_code=answer.status_code, answer=answer.body)
         db.session.add(delivery)
