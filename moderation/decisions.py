@@ -23,17 +23,20 @@ from . import audit
 from .callbacks.outbox import enqueue_comment_moderated
 from .comments.harm import harm_of
 from .comments.locks import lock_unchanged
+from .comments.revisions import latest_revision
 from .extensions import db
 from .lexicon.store import lexicon
 from .models import Comment, CommentRevision, Site, utcnow
+from .policy import Policy
 from .policy_versions import current_policy
 from .scoring import LazyScorer
 from .scoring.assess import Assessment, assess
 
 logger = logging.getLogger(__name__)
 
-# Runs the assessment: plain `assess`, or Coral's time-bounded version of it.
-Assessor = Callable[[Sequence[str], object, Sequence[str | None]], "list[Assessment] | None"]
+# Runs the assessment (texts, policy, languages): plain `assess`, or Coral's time-bounded
+# version of it, which answers None when it has no time left.
+Assessor = Callable[[Sequence[str], Policy, Sequence[str | None]], "list[Assessment] | None"]
 
 
 @dataclass
@@ -138,8 +141,6 @@ def decide_revisions(site: Site, comments: Sequence[Comment], revisions: Sequenc
 
 def decide_comments(comments: Sequence[Comment], scorer: LazyScorer, *, actor_type: str) -> DecisionResult:
     """The worker's and rescoring's entry: decide the comments' latest revisions, with callbacks."""
-    from .comments.revisions import latest_revision
-
     total = DecisionResult()
     by_site: dict[int, list[Comment]] = defaultdict(list)
     for comment in comments:

@@ -49,6 +49,19 @@ def coral_post(client, data: dict, *, secrets=(CORAL_SECRET,), slug: str = "news
         "User-Agent": "Coral Moderation/9.0.0"})
 
 
+@pytest.fixture(autouse=True)
+def drained_pool():
+    """Let a test's background storing and scoring finish before the next test's rows exist
+    (SQLite reuses the ids of deleted rows, and a late thread would find a stranger's comment)."""
+    yield
+    from moderation.ingest import coral_scoring
+
+    with coral_scoring._executor_lock:
+        pool, coral_scoring._executor = coral_scoring._executor, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
 @pytest.fixture
 def coral(make_app):
     # A generous budget: these tests check decisions, and a loaded 2-core CI machine can take
