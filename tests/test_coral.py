@@ -49,17 +49,22 @@ def coral_post(client, data: dict, *, secrets=(CORAL_SECRET,), slug: str = "news
         "User-Agent": "Coral Moderation/9.0.0"})
 
 
-@pytest.fixture(autouse=True)
-def drained_pool():
-    """Let a test's background storing and scoring finish before the next test's rows exist
-    (SQLite reuses the ids of deleted rows, and a late thread would find a stranger's comment)."""
-    yield
+def drain_pool() -> None:
+    """Wait for the Coral pool's background storing and scoring to finish."""
     from moderation.ingest import coral_scoring
 
     with coral_scoring._executor_lock:
         pool, coral_scoring._executor = coral_scoring._executor, None
     if pool is not None:
         pool.shutdown(wait=True)
+
+
+@pytest.fixture(autouse=True)
+def drained_pool():
+    """Let a test's background work finish before the next test's rows exist (SQLite reuses
+    the ids of deleted rows, and a late thread would find a stranger's comment)."""
+    yield
+    drain_pool()
 
 
 @pytest.fixture
@@ -188,8 +193,9 @@ def test_slow_scoring_is_withheld_and_left_pending_for_the_worker(coral, monkeyp
     coral.config["CORAL_TIMEOUT"] = 0.2  # Coral's default
     answer = coral_post(coral.test_client(), coral_request("Fine words about the park.")).get_json()
     assert answer == {"status": "SYSTEM_WITHHELD", "actions": CORAL_FLAG}
+    drain_pool()  # let the late scoring finish
     [comment] = stored(coral)
-    assert comment.status == "pending"
+    assert comment.status == "pending", "a score that came too late is dropped: Coral was told it is held"
     monkeypatch.setattr(scorer, "score", real_score)
     # The worker decides it later (no callback here: the site has no callback URL).
     Worker(coral, clock=Clock()).run_once()

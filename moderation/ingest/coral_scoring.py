@@ -80,5 +80,10 @@ def bounded_assessor(scorer: LazyScorer, deadline: float):
             return None
         if time.monotonic() >= deadline:
             return None
-        return assess(texts, policy, scorer, lexicon=lexicon(), languages=languages)
+        assessments = assess(texts, policy, scorer, lexicon=lexicon(), languages=languages)
+        if time.monotonic() >= deadline:
+            # Coral has been answered SYSTEM_WITHHELD: leave the comment to the worker, whose
+            # decision also reaches the site's callback URL.
+            return None
+        return assessments
     return run
