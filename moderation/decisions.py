@@ -55,8 +55,9 @@ def record_assessment(comment: Comment, revision: CommentRevision, assessment: A
                       policy_version: int | None, *, actor_type: str) -> str:
     """Write a decided assessment to the comment and its revision; returns the previous status.
 
-    The one place an assessment's result is stored: anything that must keep every assessment
-    (an assessments table, metrics) hooks in here.
+    The one place a decided assessment is stored (record_not_scored is its counterpart for
+    an undecided one): anything that must keep every assessment (an assessments table,
+    metrics) hooks in these two.
     """
     previous = comment.status
     for target in (comment, revision):

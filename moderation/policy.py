@@ -178,8 +178,8 @@ def unusable_scores(scores: Mapping[str, Any], policy: Policy,
     missing = [name for name in expected if name not in scores]
     if missing:
         return f"{INVALID_SCORES}: no score for {', '.join(missing)}"
-    if used and not any(name in scores for name in used):
-        return f"{INVALID_SCORES}: none of the policy's categories was scored"
+    if not scores:
+        return f"{INVALID_SCORES}: the model returned no scores"
     return None
 
 

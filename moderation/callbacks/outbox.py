@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .. import audit
-from ..comments import payload
+from ..comments.payload import payload
 from ..database import is_postgres
 from ..extensions import db
 from ..models import Comment, OutboxMessage, Site
