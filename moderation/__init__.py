@@ -96,7 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     security.init_app(app)
 
-    app.register_blueprint(health.bp)
+    app.register_blueprint(health.blueprint())
     # Publishers authenticate by signature or token, not by session cookie: no CSRF on the API.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -153,6 +153,34 @@ class Decision:
     status: str  # "approved" | "queued" | "rejected" | "pending"
     reasons: list[dict] = field(default_factory=list)
     matches: list[dict] = field(default_factory=list)
+    # Why the scores were not used (not finite, or a category the policy needs is missing).
+    unusable_scores: str | None = None
+
+
+INVALID_SCORES = "invalid scores"  # the prefix of every unusable_scores message
+
+
+def unusable_scores(scores: Mapping[str, Any], policy: Policy,
+                    categories: Collection[str] | None = None) -> str | None:
+    """Why `scores` cannot be trusted for `policy`, or None when they can.
+
+    Every score must be a finite number from 0 to 1, and every category the policy has a
+    threshold for must be scored; ``categories`` (the model's classes, when known) excuses
+    the ones the model does not produce, such as ``sexual_explicit`` for ``original``.
+    """
+    bad = sorted(name for name, value in scores.items()
+                 if isinstance(value, bool) or not isinstance(value, (int, float))
+                 or not math.isfinite(value) or not 0.0 <= value <= 1.0)
+    if bad:
+        return f"{INVALID_SCORES}: not a number from 0 to 1 for {', '.join(map(str, bad))}"
+    used = [name for name, t in policy.thresholds.items() if t.review is not None or t.reject is not None]
+    expected = [name for name in used if categories is None or name in categories]
+    missing = [name for name in expected if name not in scores]
+    if missing:
+        return f"{INVALID_SCORES}: no score for {', '.join(missing)}"
+    if not scores:
+        return f"{INVALID_SCORES}: the model returned no scores"
+    return None
 
 
 def decide(
@@ -162,6 +190,7 @@ def decide(
     *,
     language: str | None = None,
     covered_languages: frozenset[str] | None = None,
+    categories: Collection[str] | None = None,
 ) -> Decision:
     """Turns scores and matches into a status with every reason; fails closed.
 
@@ -172,8 +201,12 @@ def decide(
     - A score at or above ``reject`` rejects, at or above ``review`` queues.
     - A language the model does not cover queues, and its scores can then only queue.
     - ``scores`` None (the scorer is down) never approves: "pending" unless a word list or
-      the lexicon already decided.
+      the lexicon already decided. Scores that are not finite numbers from 0 to 1, or that
+      lack a category the policy uses (see ``unusable_scores``), count as no scores.
     """
+    problem = unusable_scores(scores, policy, categories) if scores is not None else None
+    if problem is not None:
+        scores = None
     reasons: list[dict] = []
     rejected = queued = False
     seen: set[tuple[str, str]] = set()
@@ -190,7 +223,8 @@ def decide(
                 reason["severity"] = match.severity
         reasons.append(reason)
 
-    unsupported = bool(language and covered_languages is not None and language not in covered_languages)
+    unsupported = bool(language and covered_languages is not None
+                       and language.split("-")[0] not in covered_languages)
     if scores is not None:
         for name, threshold in policy.thresholds.items():
             score = scores.get(name)
@@ -216,4 +250,4 @@ def decide(
         status = "queued"
     else:
         status = "pending" if scores is None else "approved"
-    return Decision(status, reasons, [m.to_dict() for m in matches])
+    return Decision(status, reasons, [m.to_dict() for m in matches], problem)

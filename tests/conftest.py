@@ -16,8 +16,8 @@ from moderation.extensions import db
 
 
 TABLES_CHILD_FIRST = (
-    "assessments", "lexicon_terms", "human_labels", "scored_texts", "api_keys", "rescore_jobs", "outbox", "audit_log",
-    "comment_revisions", "comments", "policy_versions", "user_sites",
+    "assessments", "lexicon_terms", "human_labels", "scored_texts", "api_keys", "rescore_jobs", "deliveries", "outbox",
+    "audit_log", "comment_revisions", "comments", "policy_versions", "user_sites",
     "users", "sites",
 )
 

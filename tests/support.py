@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import datetime, timezone
 
 from standardwebhooks.webhooks import Webhook
@@ -11,8 +12,10 @@ from standardwebhooks.webhooks import Webhook
 POSTGRES_URL = os.environ.get("MODERATION_TEST_DATABASE_URL")
 
 
-def sign(secret: str, body: bytes, *, message_id: str = "msg_test", when: datetime | None = None) -> dict[str, str]:
-    """Standard Webhooks headers for a body, made by the reference library."""
+def sign(secret: str, body: bytes, *, message_id: str | None = None, when: datetime | None = None) -> dict[str, str]:
+    """Standard Webhooks headers for a body, made by the reference library (a fresh webhook-id
+    unless given: the id is the delivery's idempotency key)."""
+    message_id = message_id or "msg_" + secrets.token_hex(12)
     when = when or datetime.now(timezone.utc)
     return {
         "webhook-id": message_id,

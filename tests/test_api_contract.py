@@ -57,7 +57,7 @@ def test_every_documented_answer_is_sent_and_matches_its_schema(make_app, contra
     from test_callbacks_support import make_site
     make_site(app, slug="coralsite", coral_secret=CORAL_SECRET)
     from moderation import runtime
-    from moderation.ingest.coral import warm_up
+    from moderation.ingest.coral_scoring import warm_up
     with app.app_context():
         warm_up(runtime.scorer())
 

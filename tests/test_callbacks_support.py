@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import os
 import socket
 import subprocess
@@ -169,8 +170,9 @@ def post(app, credentials, comment_id: str, body: str):
     data = json.dumps({"id": comment_id, "body": body, "article": {"id": "a-1", "url": "https://news.example/a-1"},
                        "author": {"id": "reader-1", "name": "Reader 1"}}).encode()
     now = datetime.now(timezone.utc)
-    headers = {"webhook-id": f"msg_{comment_id}", "webhook-timestamp": str(int(now.timestamp())),
-               "webhook-signature": Webhook(credentials.secret).sign(f"msg_{comment_id}", now, data.decode()),
+    message_id = f"msg_{comment_id}_{secrets.token_hex(6)}"  # each delivery its own id
+    headers = {"webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
+               "webhook-signature": Webhook(credentials.secret).sign(message_id, now, data.decode()),
                "Content-Type": "application/json"}
     return app.test_client().post(f"/api/v1/sites/{credentials.slug}/comments", data=data, headers=headers)
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from moderation import runtime
 from moderation.extensions import db
-from moderation.ingest.coral import warm_up
+from moderation.ingest.coral_scoring import warm_up
 from moderation.models import Comment, CommentRevision, OutboxMessage
 from moderation.worker import Worker
 from test_callbacks_support import Clock, make_site
@@ -47,6 +47,24 @@ def coral_post(client, data: dict, *, secrets=(CORAL_SECRET,), slug: str = "news
     return client.post(f"/api/v1/sites/{slug}/integrations/coral", data=body, headers={
         "Content-Type": "application/json", "X-Coral-Signature": signature,
         "User-Agent": "Coral Moderation/9.0.0"})
+
+
+def drain_pool() -> None:
+    """Wait for the Coral pool's background storing and scoring to finish."""
+    from moderation.ingest import coral_scoring
+
+    with coral_scoring._executor_lock:
+        pool, coral_scoring._executor = coral_scoring._executor, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
+@pytest.fixture(autouse=True)
+def drained_pool():
+    """Let a test's background work finish before the next test's rows exist (SQLite reuses
+    the ids of deleted rows, and a late thread would find a stranger's comment)."""
+    yield
+    drain_pool()
 
 
 @pytest.fixture
@@ -175,8 +193,9 @@ def test_slow_scoring_is_withheld_and_left_pending_for_the_worker(coral, monkeyp
     coral.config["CORAL_TIMEOUT"] = 0.2  # Coral's default
     answer = coral_post(coral.test_client(), coral_request("Fine words about the park.")).get_json()
     assert answer == {"status": "SYSTEM_WITHHELD", "actions": CORAL_FLAG}
+    drain_pool()  # let the late scoring finish
     [comment] = stored(coral)
-    assert comment.status == "pending"
+    assert comment.status == "pending", "a score that came too late is dropped: Coral was told it is held"
     monkeypatch.setattr(scorer, "score", real_score)
     # The worker decides it later (no callback here: the site has no callback URL).
     Worker(coral, clock=Clock()).run_once()
@@ -188,6 +207,7 @@ def test_model_not_loaded_yet_is_withheld_and_decided_later(make_app):
     make_site(intake, coral_secret=CORAL_SECRET, callback_url="http://127.0.0.1:9/hooks")
     answer = coral_post(intake.test_client(), coral_request("Fine words about the park.")).get_json()
     assert answer["status"] == "SYSTEM_WITHHELD"
+    drain_pool()  # on a busy machine the store may outlast Coral's budget: it finishes in its thread
     assert stored(intake)[0].status == "pending"
     worker_app = make_app()
     with worker_app.app_context():
@@ -197,3 +217,60 @@ def test_model_not_loaded_yet_is_withheld_and_decided_later(make_app):
         [message] = db.session.scalars(sa.select(OutboxMessage)).all()
         assert message.payload["data"]["status"] == "approved", "the decision is called back"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentRevision)) == 1
+
+
+# -- failing closed: our errors never reach Coral as a non-2xx (Coral would publish) -----------
+def test_a_malformed_deployment_lexicon_holds_the_comment_instead_of_500(make_app, tmp_path):
+    (tmp_path / "lexicon.tsv").write_text("only-one-field\n", encoding="utf-8")
+    app = make_app(CORAL_TIMEOUT=5.0)
+    make_site(app, coral_secret=CORAL_SECRET)
+    with app.app_context():
+        warm_up(runtime.scorer())
+    response = coral_post(app.test_client(), coral_request("Fine words about the park."))
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "SYSTEM_WITHHELD", "actions": CORAL_FLAG}
+    [comment] = stored(app)
+    assert comment.status == "pending", "accepted, kept for the worker once the file is fixed"
+
+
+def test_any_failure_while_storing_answers_withheld(coral, monkeypatch, caplog):
+    from moderation.ingest import coral as adapter
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(adapter, "store_received", broken)
+    with caplog.at_level("ERROR", logger="moderation.ingest.coral"):
+        response = coral_post(coral.test_client(), coral_request("Fine words about the park."))
+    assert response.status_code == 200 and response.get_json()["status"] == "SYSTEM_WITHHELD"
+    assert any("SYSTEM_WITHHELD" in r.getMessage() for r in caplog.records)
+
+
+def test_slow_storing_does_not_delay_the_answer_and_the_comment_is_kept(coral, monkeypatch):
+    from moderation.ingest import coral as adapter
+
+    real = adapter.store_received
+    release = __import__("threading").Event()
+
+    def slow(*args, **kwargs):
+        release.wait(10)  # as behind SQLite's 10 s busy timeout
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(adapter, "store_received", slow)
+    coral.config["CORAL_TIMEOUT"] = 0.2
+    answer = coral_post(coral.test_client(), coral_request("Fine words about the park.")).get_json()
+    assert answer == {"status": "SYSTEM_WITHHELD", "actions": CORAL_FLAG}  # answered while storing waits
+    release.set()
+    deadline = time.monotonic() + 30
+    while not stored(coral) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [comment] = stored(coral)
+    assert comment.status == "pending"  # stored all the same; too late to score, the worker decides
+
+
+def test_warm_up_failure_is_logged_not_swallowed(make_app, caplog):
+    app = make_app(scorer=False)
+    with app.app_context(), caplog.at_level("ERROR", logger="moderation.ingest.coral_scoring"):
+        warm_up(runtime.scorer())
+    [record] = [r for r in caplog.records if r.name == "moderation.ingest.coral_scoring"]
+    assert "warm-up" in record.getMessage() and record.exc_info is not None

@@ -1,7 +1,7 @@
 """Site secrets encrypted at rest: wider columns for Fernet tokens, existing rows encrypted.
 
 Revision ID: 0005_encrypt_secrets
-Revises: 0003_review
+Revises: 0004_deliveries
 Create Date: 2026-12-01
 
 The webhook and Coral secrets become Fernet tokens ("fernet:..." under the first key of
@@ -17,7 +17,7 @@ from moderation.encryption import SecretBox, parse_keys
 
 # revision identifiers, used by Alembic.
 revision = '0005_encrypt_secrets'
-down_revision = '0003_review'
+down_revision = '0004_deliveries'
 branch_labels = None
 depends_on = None
 

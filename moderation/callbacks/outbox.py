@@ -7,6 +7,10 @@ row still carries the attempt number of the claim, so a worker that was presumed
 lease expired and another worker took the message) cannot overwrite the newer attempt's
 result. A worker killed mid-delivery leaves the message `pending`; when the lease runs out
 another worker sends it again with the same webhook-id. Nothing is ever deleted.
+
+A decision made while the site has no callback URL is queued all the same and waits,
+`pending`, until a URL is set (claim_due skips sites without one): a publisher that configures
+its endpoint later receives every decision made before (`waiting_for_url` counts them).
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .. import audit
-from ..comments import payload
+from ..comments.payload import payload
 from ..database import is_postgres
 from ..extensions import db
 from ..models import Comment, OutboxMessage, Site
@@ -31,10 +35,8 @@ from .schedule import RETRY_DELAYS, parse_retry_after, retry_at
 logger = logging.getLogger(__name__)
 
 
-def enqueue_comment_moderated(site: Site, comment: Comment) -> OutboxMessage | None:
-    """Queue a `comment.moderated` callback, if the site has a callback URL (the caller commits)."""
-    if not site.callback_url:
-        return None
+def enqueue_comment_moderated(site: Site, comment: Comment) -> OutboxMessage:
+    """Queue a `comment.moderated` callback (the caller commits); kept until the site has a URL."""
     message = OutboxMessage(
         site_id=site.id, comment_id=comment.id, event_type="comment.moderated",
         webhook_id="msg_" + secrets.token_hex(16),
@@ -184,6 +186,16 @@ def messages(*, status: str | None = None, site_id: int | None = None,
     if site_id is not None:
         query = query.where(OutboxMessage.site_id == site_id)
     return [(m, s) for m, s in db.session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit))]
+
+
+def waiting_for_url(site_id: int | None = None) -> int:
+    """Callbacks kept for sites that have no callback URL yet (sent once one is set)."""
+    query = (sa.select(sa.func.count()).select_from(OutboxMessage)
+             .join(Site, Site.id == OutboxMessage.site_id)
+             .where(OutboxMessage.status == "pending", Site.callback_url.is_(None)))
+    if site_id is not None:
+        query = query.where(OutboxMessage.site_id == site_id)
+    return db.session.scalar(query) or 0
 
 
 def disabled_sites() -> list[Site]:

@@ -1,64 +1,111 @@
-"""Receiving a comment: store it (a new comment, an edit or a redelivery), then decide it."""
+"""Receiving a comment: store it (a new comment, an edit or a redelivery), then decide it.
+
+DESIGN §4: `webhook-id` is the delivery's idempotency key (a delivery already received is
+answered what it was answered then, and changes nothing); the same body again is a
+redelivery; a body an earlier revision had, or an edit sent (`updated_at`) before the current
+revision, never rolls the comment back: the first is answered with the current state, the
+second is kept in the history. Edits of one comment run one at a time (`lock_for_edit`).
+"""
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..assessments import record_assessment
-from ..comments import apply_assessment, lock_unchanged
+from ..comments.locks import lock_for_edit
+from ..comments.payload import payload
+from ..comments.revisions import SUPERSEDED, find_comment, has_body, last_number, latest_revision
+from ..decisions import decide_revisions
 from ..extensions import db
-from ..lexicon.store import lexicon
-from ..models import Comment, CommentRevision, Site, utcnow
-from ..policy_versions import current_policy
+from ..models import Comment, CommentRevision, Delivery, Site, utcnow
 from ..sanitise import sanitise
 from ..scoring import LazyScorer
-from ..scoring.assess import assess
 from .schemas import IncomingComment
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["Received", "Stored", "body_hash", "find_comment", "latest_revision", "receive", "store_received"]
+
+# How often storing is tried when concurrent first deliveries of one comment collide.
+STORE_ATTEMPTS = 3
+# Signatures older than 5 minutes are refused, so a webhook-id cannot come back after this.
+KEEP_DELIVERIES = timedelta(days=1)
 
 
 @dataclass
 class Stored:
     comment: Comment
-    revision: CommentRevision | None  # None: a redelivery of the current body; nothing new stored
+    revision: CommentRevision | None  # None: nothing to decide (a redelivery, or an edit older than the current)
+    replayed: bool = False  # a body the comment already had: the answer is the stored state
+
+
+class _AlreadyAnswered(Exception):
+    def __init__(self, earlier: "Received") -> None:
+        self.earlier = earlier
+
+
+@dataclass
+class Received:
+    """What the webhook answers: the comment's payload, its status code, and whether it is a replay."""
+
+    comment_id: int | None
+    status: str
+    body: dict[str, Any]
+    status_code: int
+    replayed: bool
 
 
 def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def find_comment(site_id: int, external_id: str) -> Comment | None:
-    return db.session.scalar(
-        sa.select(Comment).where(Comment.site_id == site_id, Comment.external_id == external_id)
-    )
+def _delivery_key(webhook_id: str) -> str:
+    return webhook_id if len(webhook_id) <= 200 else "sha256:" + hashlib.sha256(webhook_id.encode()).hexdigest()
 
 
-def latest_revision(comment: Comment) -> CommentRevision | None:
-    return db.session.scalar(
-        sa.select(CommentRevision).where(CommentRevision.comment_id == comment.id)
-        .order_by(CommentRevision.number.desc()).limit(1)
-    )
+def _answer(comment: Comment, *, replayed: bool) -> Received:
+    # 202 while the decision is still to come.
+    code = 202 if comment.status == "pending" else 200
+    return Received(comment.id, comment.status, payload(comment), code, replayed)
+
+
+def _earlier_delivery(site: Site, key: str) -> Received | None:
+    delivery = db.session.scalar(sa.select(Delivery).where(Delivery.site_id == site.id, Delivery.webhook_id == key))
+    if delivery is None:
+        return None
+    answer = dict(delivery.answer)
+    return Received(delivery.comment_id, answer.get("status", ""), answer, delivery.status_code, True)
 
 
 def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webhook") -> Stored:
     """Add the comment or its new revision as `pending` (the caller commits before answering)."""
+    lock_for_edit(site.id, incoming.external_id)
     digest = body_hash(incoming.body)
     comment = find_comment(site.id, incoming.external_id)
     if comment is not None:
         current = latest_revision(comment)
         if current is not None and current.body_sha256 == digest:
-            return Stored(comment, None)
+            return Stored(comment, None, replayed=True)
+        if has_body(comment, digest):
+            # An older body sent again (a replay or a late retry): it must not roll the comment back.
+            return Stored(comment, None, replayed=True)
+        if (current is not None and current.sent_at is not None and incoming.updated_at is not None
+                and incoming.updated_at < current.sent_at):
+            return Stored(comment, _keep_superseded(site, comment, incoming, digest, source))
     cleaned = sanitise(incoming.body)
     is_edit = comment is not None
     if comment is None:
         comment = Comment(site_id=site.id, external_id=incoming.external_id, revision_count=0)
         db.session.add(comment)
     previous_status = comment.status if is_edit else None
+    number = last_number(comment) + 1 if is_edit else 1
     comment.article_id = incoming.article_id
     comment.article_url = incoming.article_url
     comment.article_title = incoming.article_title
@@ -72,15 +119,18 @@ def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webho
     comment.scores, comment.reasons, comment.matches = None, [], []
     comment.harm = 0.0
     comment.score_attempts = 0
+    comment.scoring_error = None
+    # A new body is a new comment to judge: the earlier decision and its reasons no longer apply.
     comment.decided_at = comment.decided_by = comment.decided_by_user_id = None
+    comment.reason_code = comment.moderator_note = None
     comment.claimed_by_user_id = comment.claimed_until = None
-    comment.revision_count = (comment.revision_count or 0) + 1
+    comment.revision_count = number
     comment.received_at = utcnow()
     db.session.flush()
     revision = CommentRevision(
-        comment_id=comment.id, number=comment.revision_count, body=incoming.body,
+        comment_id=comment.id, number=number, body=incoming.body,
         body_sha256=digest, html=cleaned.html, text=cleaned.text, language=incoming.language,
-        status="pending",
+        status="pending", sent_at=incoming.updated_at,
     )
     db.session.add(revision)
     audit.record(
@@ -93,20 +143,78 @@ def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webho
     return Stored(comment, revision)
 
 
-def decide_stored(site: Site, stored: Stored, scorer: LazyScorer | None, language: str | None) -> None:
-    """Score and decide a freshly stored revision (the caller commits).
+def _keep_superseded(site: Site, comment: Comment, incoming: IncomingComment, digest: str,
+                     source: str) -> None:
+    """Keep an edit sent before the current revision as history; the comment does not change."""
+    cleaned = sanitise(incoming.body)
+    revision = CommentRevision(
+        comment_id=comment.id, number=last_number(comment) + 1, body=incoming.body, body_sha256=digest,
+        html=cleaned.html, text=cleaned.text, language=incoming.language, status=SUPERSEDED,
+        sent_at=incoming.updated_at,
+    )
+    db.session.add(revision)
+    audit.record("comment.edit_superseded", actor_type="publisher", actor_id=site.slug, site_id=site.id,
+                 comment_id=comment.id, from_status=comment.status, to_status=comment.status,
+                 reason="sent before the current revision",
+                 details={"revision": revision.number, "source": source,
+                          "updated_at": incoming.updated_at.isoformat() if incoming.updated_at else None})
+    db.session.flush()
+    return None
 
-    Any failure leaves the comment `pending` for the worker: it is never approved by default.
-    """
-    assert stored.revision is not None
-    version, policy = current_policy(site)
+
+def store_received(site: Site, incoming: IncomingComment, *, source: str,
+                   before_commit: Callable[[Stored], None] | None = None) -> Stored:
+    """Store and commit, retrying when a concurrent first delivery of the same comment won the insert."""
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            stored = store_comment(site, incoming, source=source)
+            if before_commit is not None:
+                before_commit(stored)
+            db.session.commit()
+            return stored
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == STORE_ATTEMPTS:
+                raise
+            # The other request stored the comment (or this very delivery): the next try sees it.
+    raise AssertionError("unreachable")
+
+
+def receive(site: Site, incoming: IncomingComment, *, webhook_id: str | None,
+            scorer: LazyScorer | None, source: str = "webhook") -> Received:
+    """Store, commit, decide and commit a delivery; a webhook-id seen before is answered as then."""
+    key = _delivery_key(webhook_id) if webhook_id else None
+    if key is not None and (earlier := _earlier_delivery(site, key)) is not None:
+        return earlier
+    holder: dict[str, Delivery] = {}
+
+    def remember(stored: Stored) -> None:
+        if key is None:
+            return
+        # Checked under the comment's lock: a concurrent twin of this delivery committed first.
+        if (earlier := _earlier_delivery(site, key)) is not None:
+            raise _AlreadyAnswered(earlier)
+        answer = _answer(stored.comment, replayed=stored.replayed)
+        db.session.execute(sa.delete(Delivery).where(Delivery.site_id == site.id,
+                                                     Delivery.received_at < utcnow() - KEEP_DELIVERIES))
+        delivery = Delivery(site_id=site.id, webhook_id=key, comment_id=stored.comment.id,
+                            status_code=answer.status_code, answer=answer.body)
+        db.session.add(delivery)
+        db.session.flush()  # the same webhook-id at the same moment fails here, not after storing
+        holder["delivery"] = delivery
+
     try:
-        [assessment] = assess([stored.revision.text], policy, scorer, lexicon=lexicon(site.id),
-                              languages=[language])
-    except Exception:  # a bug in scoring must not lose or approve the comment
-        logger.exception("assessment failed; comment %s stays pending", stored.comment.id)
-        return
-    if stored.comment.id not in lock_unchanged([stored.comment], [stored.revision]):
-        return  # edited or decided meanwhile: that newer state stands
-    apply_assessment(stored.comment, stored.revision, assessment, version, actor_type="model")
-    record_assessment(stored.comment, stored.revision, assessment, version, source="webhook")
+        stored = store_received(site, incoming, source=source, before_commit=remember)
+    except _AlreadyAnswered as answered:
+        db.session.rollback()
+        return answered.earlier
+    if stored.revision is None:
+        return _answer(stored.comment, replayed=stored.replayed)
+    decide_revisions(site, [stored.comment], [stored.revision], scorer, actor_type="model", notify=False,
+                     source=source)
+    received = _answer(stored.comment, replayed=False)
+    if "delivery" in holder:
+        delivery = holder["delivery"]
+        delivery.status_code, delivery.answer = received.status_code, received.body
+    db.session.commit()
+    return received

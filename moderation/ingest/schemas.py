@@ -43,6 +43,7 @@ class IncomingComment:
     parent_id: str | None
     created_at: datetime | None
     language: str | None
+    # When the publisher made this version (an edit's time): orders edits that arrive out of order.
     updated_at: datetime | None = None
 
 

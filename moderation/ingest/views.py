@@ -6,15 +6,14 @@ import math
 from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy.exc import IntegrityError
 
 from .. import runtime, sites
 from ..comments import payload
 from ..extensions import db
-from ..models import Site, utcnow
+from ..models import Comment, Site, utcnow
 from ..problems import Problem
 from . import quota
-from .operations import decide_stored, find_comment, store_comment
+from .operations import find_comment, receive
 from .schemas import MalformedJSON, ValidationFailed, parse_comment
 from .signatures import SignatureInvalid, verify_standard
 
@@ -111,11 +110,12 @@ def answer(comment, *, replayed: bool, webhook: bool = True):
     return response
 
 
-def pending_retry_after(comment) -> int:
+def pending_retry_after(comment: Comment | None) -> int:
     """Seconds before a pending comment is worth asking about again (GET, or the callback comes)."""
     config = current_app.config
     # A scorer that failed to load is retried after SCORER_RETRY_AFTER; otherwise the worker's next poll.
-    seconds = config["SCORER_RETRY_AFTER"] if comment.scoring_error else config["WORKER_POLL_SECONDS"]
+    failed = comment is not None and comment.scoring_error
+    seconds = config["SCORER_RETRY_AFTER"] if failed else config["WORKER_POLL_SECONDS"]
     return max(1, math.ceil(float(seconds)))
 
 
@@ -127,20 +127,16 @@ def receive_comment(site: str):
         "webhook signature refused")
     incoming = parse_signed(parse_comment, body, "the comment")
 
-    try:
-        stored = store_comment(target, incoming)
-        db.session.commit()
-    except IntegrityError:
-        # The same comment arrived twice at once: the other request stored it; treat as redelivery.
-        db.session.rollback()
-        stored = store_comment(target, incoming)
-        db.session.commit()
-    if stored.revision is None:
-        return answer(stored.comment, replayed=True)
-
-    decide_stored(target, stored, runtime.scorer(), incoming.language)
-    db.session.commit()
-    return answer(stored.comment, replayed=False)
+    received = receive(target, incoming, webhook_id=request.headers.get("webhook-id"), scorer=runtime.scorer())
+    response = jsonify(received.body)
+    response.status_code = received.status_code
+    if response.status_code == 202:
+        comment = db.session.get(Comment, received.comment_id) if received.comment_id else None
+        response.headers["Retry-After"] = str(pending_retry_after(comment))
+    if received.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    g.comment_id, g.decision = received.comment_id, received.status
+    return response
 
 
 @bp.get("/openapi.json")

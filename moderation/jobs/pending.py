@@ -11,7 +11,7 @@ from ..database import is_postgres
 from ..extensions import db
 from ..models import Comment
 from ..scoring import LazyScorer, ScorerUnavailable
-from .scoring import rescore_comments
+from ..decisions import decide_comments
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class PendingScorer:
             return 0
         comments = list(db.session.scalars(
             sa.select(Comment).where(Comment.id.in_(ids), Comment.status == "pending").order_by(Comment.id)))
-        result = rescore_comments(comments, self.scorer, actor_type="worker")
+        result = decide_comments(comments, self.scorer, actor_type="worker")
         db.session.commit()
         for comment_id in result.failed:
             failures = self._failures.get(comment_id, 0) + 1

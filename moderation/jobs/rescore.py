@@ -4,7 +4,7 @@
 progress bar; with `--enqueue` it only creates it, and a worker runs it in batches between
 callbacks. Either way the job walks comment ids in order and keeps a cursor, so a killed run
 resumes where it stopped (an inline run's lease expires and a worker takes over).
-Human decisions are never overwritten; see jobs.scoring for the rules.
+Human decisions are never overwritten; see moderation.decisions for the rules.
 """
 from __future__ import annotations
 
@@ -19,11 +19,16 @@ from ..extensions import db
 from ..models import Comment, STATUSES
 from ..scoring import LazyScorer
 from ..models import RescoreJob
-from .scoring import not_human_decided, rescore_comments
+from ..decisions import decide_comments
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_STATUSES = ("pending", "queued")
+
+
+def not_human_decided():
+    """Comments no human has decided (NULL-safe: pending comments have no decided_by)."""
+    return sa.or_(Comment.decided_by.is_(None), Comment.decided_by != "human")
 
 
 class RescoreError(ValueError):
@@ -93,7 +98,7 @@ def run_batch(job: RescoreJob, scorer: LazyScorer, *, batch_size: int, now: date
         db.session.commit()
         return 0
     comments = list(db.session.scalars(sa.select(Comment).where(Comment.id.in_(ids)).order_by(Comment.id)))
-    result = rescore_comments(comments, scorer, actor_type=actor_type)
+    result = decide_comments(comments, scorer, actor_type=actor_type)
     job.cursor = ids[-1]
     job.processed += len(ids)
     job.changed += result.changed

@@ -24,6 +24,7 @@ class CommentRevision(db.Model):
     html: Mapped[str] = mapped_column(sa.Text)
     text: Mapped[str] = mapped_column(sa.Text)
     language: Mapped[str | None] = mapped_column(sa.String(16))
+    # A comment status, or "superseded": an edit older than the current one, kept as history.
     status: Mapped[str] = mapped_column(sa.String(16))
     scores: Mapped[dict[str, float] | None] = mapped_column(sa.JSON)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
@@ -31,5 +32,7 @@ class CommentRevision(db.Model):
     model: Mapped[str | None] = mapped_column(sa.String(100))
     policy_version: Mapped[int | None] = mapped_column(sa.Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The publisher's `updated_at` for this body: an edit sent before it is history, not applied.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     comment = relationship("Comment", back_populates="revisions")

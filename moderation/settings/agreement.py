@@ -124,7 +124,10 @@ def _matches(label: Label) -> list[Match]:
 
 
 def _status(label: Label, policy: Policy, covered: frozenset[str] | None) -> str:
-    return decide(label.scores, _matches(label), policy, language=label.language, covered_languages=covered).status
+    # Stored scores were checked when they were made; the classes they hold are the model's.
+    categories = tuple(label.scores) if label.scores else None
+    return decide(label.scores, _matches(label), policy, language=label.language, covered_languages=covered,
+                  categories=categories).status
 
 
 def _confusion(flags: Iterable[bool], labels: Sequence[Label]) -> Confusion:

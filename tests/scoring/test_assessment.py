@@ -68,3 +68,32 @@ def test_detect_language():
     assert detect_language(ENGLISH) == "en"
     assert detect_language("Армяне и азербайджанцы жили вместе много лет, теперь нужен мир.") == "ru"
     assert detect_language("ok!") is None
+
+
+SHORT_FOREIGN_ABUSE = ["hijo de puta", "du bist scheiße", "pezzo di merda", "va te faire foutre",
+                       "sen bir aptalsın", "Армяне свиньи", "Հայեր"]
+SHORT_ENGLISH = ["you idiot", "lol", "Great article!", "So true", "Well said.", "I agree with you", "Nice"]
+
+
+@pytest.mark.parametrize("text", SHORT_FOREIGN_ABUSE)
+@pytest.mark.parametrize("declared", [None, "en"])
+def test_short_text_in_a_language_the_model_does_not_cover_goes_to_a_human(scorer, text, declared):
+    (result,) = assess([text], DEFAULT_POLICY, scorer, languages=[declared])
+    assert result.status == "queued", (text, result.language, result.reasons)
+    assert {"code": "unsupported_language", "language": result.language} in result.reasons
+    assert result.language not in (None, "en")
+
+
+@pytest.mark.parametrize("text", SHORT_ENGLISH)
+def test_short_english_is_still_scored_by_the_model(scorer, text):
+    (result,) = assess([text], DEFAULT_POLICY, scorer, languages=[None])
+    assert all(r["code"] != "unsupported_language" for r in result.reasons), result.reasons
+    assert result.scores is not None
+
+
+def test_a_declared_language_does_not_skip_the_check(scorer):
+    russian = "Армяне и азербайджанцы жили вместе много лет, теперь нужен мир."
+    (result,) = assess([russian], DEFAULT_POLICY, scorer, languages=["en"])
+    assert result.language == "ru" and result.status == "queued"
+    (regional,) = assess([ENGLISH], DEFAULT_POLICY, scorer, languages=["en-gb"])
+    assert regional.language == "en-gb" and regional.status == "approved"

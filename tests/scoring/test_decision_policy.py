@@ -11,7 +11,8 @@ SLUR = Match("kike", "ethnic_slur", 4, 8, 3, "en")
 BANNED = Match("idiot", "banned_word", 0, 5, 3, "any")
 SUSPECT = Match("clown", "suspect_word", 0, 5, 3, "any")
 PROFANITY = Match("блядь", "profanity", 0, 5, 1, "ru")
-LOW = {"toxicity": 0.1, "severe_toxicity": 0.01, "identity_attack": 0.05, "insult": 0.1, "threat": 0.01}
+LOW = {"toxicity": 0.1, "severe_toxicity": 0.01, "identity_attack": 0.05, "insult": 0.1, "threat": 0.01,
+       "obscene": 0.02, "sexual_explicit": 0.01}
 
 
 def test_round_trip_is_the_contract_shape():
@@ -115,3 +116,36 @@ def test_policy_is_hashable_and_immutable():
     assert hash(policy) == hash(Policy({"toxicity": Threshold(0.5, 0.9)}, ("a",)))
     with pytest.raises(TypeError):
         policy.thresholds["insult"] = Threshold(0.1, 0.2)
+
+
+@pytest.mark.parametrize("scores", [
+    {**LOW, "toxicity": float("nan")},
+    {**LOW, "insult": float("inf")},
+    {**LOW, "threat": -float("inf")},
+    {**LOW, "toxicity": 1.5},
+    {**LOW, "toxicity": "0.1"},
+    {**LOW, "toxicity": True},
+    {},
+    {"toxic": 0.01, "identity_hate": 0.01},  # unknown class names: nothing the policy uses
+    {key: value for key, value in LOW.items() if key != "identity_attack"},  # a used category missing
+], ids=["nan", "inf", "-inf", "above-1", "string", "bool", "empty", "unknown-names", "missing-category"])
+def test_unusable_scores_never_approve(scores):
+    decision = decide(scores, [], DEFAULT_POLICY)
+    assert decision.status == "pending"
+    assert decision.unusable_scores.startswith("invalid scores")
+    # Word lists still decide, as when the scorer is down.
+    assert decide(scores, [BANNED], DEFAULT_POLICY).status == "rejected"
+    assert decide(scores, [SUSPECT], DEFAULT_POLICY).status == "queued"
+
+
+def test_a_category_the_model_does_not_produce_is_not_required():
+    # Detoxify's `original` model has no sexual_explicit class.
+    original = {key: value for key, value in LOW.items() if key != "sexual_explicit"}
+    classes = tuple(original)
+    assert decide(original, [], DEFAULT_POLICY, categories=classes).status == "approved"
+    assert decide(original, [], DEFAULT_POLICY).status == "pending"  # unknown model: all are required
+    missing = {key: value for key, value in original.items() if key != "toxicity"}
+    assert decide(missing, [], DEFAULT_POLICY, categories=classes).status == "pending"
+    # A category the policy does not use may be missing.
+    policy = Policy.from_dict({"thresholds": {"toxicity": {"review": 0.5, "reject": 0.9}}})
+    assert decide({"toxicity": 0.1}, [], policy).status == "approved"

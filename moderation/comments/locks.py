@@ -1,0 +1,44 @@
+"""Row locks on comments: serialise edits of one comment, and guard a decision against changes."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Comment, CommentRevision
+
+
+def lock_unchanged(comments: Sequence[Comment], revisions: Sequence[CommentRevision]) -> set[int]:
+    """Take the rows' write lock, then return the ids nobody edited or decided during scoring.
+
+    Scoring takes long enough for a webhook edit or a moderator's decision to land meanwhile.
+    On SQLite the first write of a transaction takes the database's write lock, and on
+    PostgreSQL the UPDATE locks the rows, so nothing can change between this check and the
+    commit.
+    """
+    ids = [comment.id for comment in comments]
+    db.session.execute(sa.update(Comment).where(Comment.id.in_(ids))
+                       .values(score_attempts=Comment.score_attempts)
+                       .execution_options(synchronize_session=False))
+    seen = {comment.id: (revision.number, comment.status) for comment, revision in zip(comments, revisions)}
+    rows = db.session.execute(sa.select(Comment.id, Comment.revision_count, Comment.status, Comment.decided_by)
+                              .where(Comment.id.in_(ids)))
+    return {row.id for row in rows
+            if (row.revision_count, row.status) == seen[row.id] and row.decided_by != "human"}
+
+
+def lock_for_edit(site_id: int, external_id: str) -> None:
+    """Take the write lock on a stored comment before reading it, so its edits run one at a time.
+
+    Two edits read at once would both number their revision N+1 (UNIQUE comment_revisions).
+    A no-op UPDATE is the first statement of the transaction: on PostgreSQL it locks the row,
+    on SQLite it takes the database's write lock (waiting up to the busy timeout); either way
+    the second edit reads only after the first has committed. A comment not yet stored takes
+    no lock: two first deliveries race on the (site_id, external_id) key instead, and the
+    loser retries as an edit.
+    """
+    db.session.execute(sa.update(Comment)
+                       .where(Comment.site_id == site_id, Comment.external_id == external_id)
+                       .values(revision_count=Comment.revision_count)
+                       .execution_options(synchronize_session=False))
