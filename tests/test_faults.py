@@ -257,7 +257,7 @@ def test_model_failing_mid_batch_leaves_that_batch_pending_until_it_recovers(mak
 def test_worker_killed_with_sigkill_mid_job_loses_nothing(make_app, database_url, tmp_path, tiny_model, receiver):
     intake = make_app(scorer=False)
     credentials = make_site(intake, callback_url=receiver.url)
-    sent = 60
+    sent = 24
     for n in range(sent):
         post(intake, credentials, f"c{n}", f"<p>Fine words number {n} about the park.</p>")
     checkpoint, config_dir = tiny_model
@@ -265,7 +265,7 @@ def test_worker_killed_with_sigkill_mid_job_loses_nothing(make_app, database_url
            "MODERATION_WORKER_BATCH_SIZE": "1", "MODERATION_CALLBACK_LEASE_SECONDS": "1"}
     first = worker_process(database_url, tmp_path=tmp_path, extra_env=env)
     try:
-        wait_for(lambda: tally(intake, "news", sent, "first worker").decided >= 3, timeout=120, interval=0.01,
+        wait_for(lambda: _decided(intake) >= 2, timeout=120, interval=0.005,
                  message="the first worker to decide some comments")
         first.send_signal(signal.SIGKILL)  # no cleanup: a batch or a delivery may be half done
         first.wait(timeout=30)
@@ -275,19 +275,24 @@ def test_worker_killed_with_sigkill_mid_job_loses_nothing(make_app, database_url
     assert killed.decided < sent, "the worker finished before it could be killed; the test proves nothing"
     assert killed.approved_unscored == 0
 
-    second = worker_process(database_url, tmp_path=tmp_path, extra_env=env)
-    try:
-        wait_for(lambda: (lambda t: t.decided == sent and t.callbacks_delivered == sent)(
-            tally(intake, "news", sent, "second worker")), timeout=120, interval=0.2,
-            message="every comment decided and its callback delivered")
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.communicate(timeout=30)
+    # The restarted worker (in this process: one more process start would only add time).
+    worker = Worker(make_app(CALLBACK_ALLOW_PRIVATE=True), clock=(clock := Clock()))
+    for _ in range(4 * sent):
+        clock.advance(seconds=5)  # past the killed worker's leases
+        if not worker.run_once() and tally(intake, "news", sent, "restarted").callbacks_delivered == sent:
+            break
     done = tally(intake, "news", sent, "after the restart")
     assert (done.stored, done.decided, done.approved_unscored) == (sent, sent, 0)
     assert (done.callbacks_due, done.callbacks_delivered) == (sent, sent)
     delivered = {r.headers.get("webhook-id") for r in receiver.requests}
     assert len(delivered) == sent  # each callback arrived; a redelivery repeats its webhook-id
+
+
+def _decided(app) -> int:
+    with app.app_context():
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(Comment).where(Comment.status != "pending"))
+        db.session.remove()
+    return count or 0
 
 
 # -- the callback receiver down ----------------------------------------------------------------
