@@ -71,7 +71,8 @@ def test_every_variable_the_project_names_is_known():
     for path in files:
         if path.name == "test_config.py":
             continue  # the misspellings above are on purpose
-        for name in re.findall(r"\bMODERATION_([A-Z0-9_]*[A-Z0-9])\b", path.read_text(encoding="utf-8")):
+        text = path.read_text(encoding="utf-8").replace("MODERATION_DATABSE_URL is not a setting", "")  # README
+        for name in re.findall(r"\bMODERATION_([A-Z0-9_]*[A-Z0-9])\b", text):
             named.setdefault(name, path.relative_to(ROOT))
     unknown = {f"MODERATION_{name}": str(path) for name, path in named.items() if name not in known}
     assert unknown == {}

@@ -128,6 +128,10 @@ class TcpProxy:
     def cut(self) -> None:
         """The server goes away: open connections drop, new ones are refused."""
         if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
         with self._lock:
@@ -162,8 +166,8 @@ def _signed_post(app, credentials, comment_id: str, body: str, message_id: str |
 @needs_postgres
 def test_database_unreachable_answers_503_stores_nothing_and_the_retry_succeeds(make_app, proxied):
     proxy, url = proxied
-    app = make_app(DATABASE_URL=url)
-    direct = make_app()  # the same database, not through the proxy: what is really stored
+    direct = make_app()  # the same database, not through the proxy: what is really stored (built first:
+    app = make_app(DATABASE_URL=url)  # the fixture cleans up through the first app)
     credentials = make_site(direct)
     assert _signed_post(app, credentials, "c1", "<p>Fine words about the park.</p>").status_code == 200
 
@@ -189,8 +193,8 @@ def test_database_restarted_between_store_and_decision_keeps_the_comment_pending
     from moderation.ingest import operations
 
     proxy, url = proxied
-    app = make_app(DATABASE_URL=url)
     direct = make_app()
+    app = make_app(DATABASE_URL=url)
     credentials = make_site(direct)
     real_assess = operations.assess
 
