@@ -1,0 +1,242 @@
+"""Property-based tests (Hypothesis): signed webhook and Coral requests and a moderator's review requests with
+arbitrary JSON, text, ids and headers never answer 500 and never hang.
+
+Budgets are fixed and small (a few dozen examples each, derandomised) so the suite stays quick in CI;
+`HYPOTHESIS_PROFILE=deep` runs many more. Inputs that still give a 500 because of a known bug another
+change fixes are filtered out here and pinned by the xfail tests at the end, named after the bug.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import string
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from moderation import runtime
+from moderation.ingest.coral import warm_up
+from review_support import csrf_token, login, make_user
+from support import comment_payload, sign
+from test_callbacks_support import make_site
+
+settings.register_profile(
+    "ci", max_examples=40, derandomize=True, deadline=timedelta(seconds=20), print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("deep", parent=settings.get_profile("ci"), max_examples=1000, derandomize=False)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+# The deadline is a liveness bound (a hang fails), not a timing assertion: it is far above any real answer.
+NEVER_500 = settings(settings.get_profile(PROFILE))
+
+CORAL_SECRET = "empsec_2f6c1e7d0a9b4c8e8f1d3a5b7c9e0f12"
+
+# JSON values of every kind; strings without lone surrogates (a known 500: see the xfail tests below).
+safe_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | safe_text,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(safe_text, children, max_size=4),
+    max_leaves=12)
+header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=40)
+ids = st.one_of(safe_text, st.integers(), st.none(), json_values)
+
+
+@st.composite
+def comment_bodies(draw) -> dict:
+    """A comment payload with any field replaced by anything, fields dropped or added."""
+    data = comment_payload(draw(ids), draw(safe_text | st.just("<p>You idiot</p>")))
+    for key in draw(st.lists(st.sampled_from(sorted(data)), max_size=3, unique=True)):
+        if draw(st.booleans()):
+            del data[key]
+        else:
+            data[key] = draw(json_values)
+    data.update(draw(st.dictionaries(safe_text, json_values, max_size=2)))
+    return data
+
+
+def assert_no_server_error(response) -> None:
+    assert response.status_code < 500 or response.status_code == 503, (
+        response.status_code, response.get_data(as_text=True)[:500])
+
+
+@pytest.fixture
+def webhook_app(make_app):
+    app = make_app(RATELIMIT_WEBHOOK="100000 per minute", CORAL_TIMEOUT=5.0)
+    credentials = make_site(app, coral_secret=CORAL_SECRET)
+    with app.app_context():
+        warm_up(runtime.scorer())
+    return app, credentials
+
+
+def _post_signed(app, credentials, body: bytes, *, message_id: str = "msg_property", extra=None,
+                 content_type: str = "application/json"):
+    headers = sign(credentials.secret, body, message_id=message_id) if _utf8(body) else {
+        "webhook-id": message_id, "webhook-timestamp": "0", "webhook-signature": "v1,AAAA"}
+    headers.update(extra or {})
+    headers["Content-Type"] = content_type
+    return app.test_client().post(f"/api/v1/sites/{credentials.slug}/comments", data=body, headers=headers)
+
+
+def _utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+@NEVER_500
+@given(data=comment_bodies(), message_id=st.text(string.ascii_letters + string.digits + "_-", min_size=1,
+                                                 max_size=60))
+def test_signed_webhook_with_arbitrary_fields_never_answers_500(webhook_app, data, message_id):
+    app, credentials = webhook_app
+    response = _post_signed(app, credentials, json.dumps(data).encode(), message_id=message_id)
+    assert_no_server_error(response)
+    assert response.status_code in (200, 202, 400, 409, 413, 422), response.get_data(as_text=True)[:300]
+
+
+@NEVER_500
+@given(body=st.binary(max_size=300) | safe_text.map(str.encode) | json_values.map(lambda v: json.dumps(v).encode()),
+       content_type=st.sampled_from(["application/json", "text/plain", "application/json; charset=utf-8", ""]))
+def test_signed_webhook_with_arbitrary_bytes_never_answers_500(webhook_app, body, content_type):
+    app, credentials = webhook_app
+    assert_no_server_error(_post_signed(app, credentials, body, content_type=content_type))
+
+
+@NEVER_500
+@given(headers=st.dictionaries(st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature",
+                                                "Content-Length-Extra", "X-Forwarded-For", "Authorization"]),
+                               header_text, max_size=4),
+       site=st.text(string.ascii_letters + string.digits + "-_.%~", min_size=1, max_size=30))
+def test_webhook_with_arbitrary_headers_and_site_never_answers_500(webhook_app, headers, site):
+    app, _ = webhook_app
+    body = json.dumps(comment_payload()).encode()
+    response = app.test_client().post(f"/api/v1/sites/{site}/comments", data=body,
+                                      headers={"Content-Type": "application/json", **headers})
+    assert_no_server_error(response)
+    assert response.status_code in (400, 401, 404, 405, 422, 429), response.status_code
+
+
+@NEVER_500
+@given(external_id=safe_text.filter(bool), token=header_text)
+def test_comment_read_with_arbitrary_ids_and_tokens_never_answers_500(webhook_app, external_id, token):
+    app, credentials = webhook_app
+    client = app.test_client()
+    for auth in (f"Bearer {credentials.api_token}", f"Bearer {token}", token):
+        response = client.get(f"/api/v1/sites/{credentials.slug}/comments/{external_id}",
+                              headers={"Authorization": auth})
+        assert_no_server_error(response)
+
+
+def _coral_post(app, credentials, body: bytes, *, secret: str = CORAL_SECRET):
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return app.test_client().post(f"/api/v1/sites/{credentials.slug}/integrations/coral", data=body,
+                                  headers={"Content-Type": "application/json", "X-Coral-Signature": signature})
+
+
+@st.composite
+def coral_bodies(draw) -> dict:
+    data = {"action": draw(st.sampled_from(["NEW", "EDIT"]) | safe_text),
+            "comment": {"body": draw(safe_text), "parentID": draw(ids)},
+            "author": {"id": draw(ids), "role": "COMMENTER"},
+            "story": {"id": draw(ids), "url": draw(safe_text)},
+            "site": {"id": "coral-site-1"}, "tenantID": "tenant-1", "tenantDomain": "comments.news.example"}
+    for key in draw(st.lists(st.sampled_from(sorted(data)), max_size=2, unique=True)):
+        data[key] = draw(json_values)
+    return data
+
+
+@NEVER_500
+@given(data=coral_bodies())
+def test_signed_coral_request_with_arbitrary_fields_never_answers_500(webhook_app, data):
+    app, credentials = webhook_app
+    response = _coral_post(app, credentials, json.dumps(data, indent=2).encode())
+    assert_no_server_error(response)
+
+
+@NEVER_500
+@given(body=st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()))
+def test_signed_coral_request_with_arbitrary_bytes_never_answers_500(webhook_app, body):
+    app, credentials = webhook_app
+    assert_no_server_error(_coral_post(app, credentials, body))
+
+
+# -- the review screens, signed in as a moderator ----------------------------------------------------
+
+@pytest.fixture
+def moderator(make_app):
+    from review_support import add_comment, make_site as make_review_site
+
+    app = make_app()
+    make_review_site(app, "news")
+    make_user(app, "mod@example.com")
+    comment_id = add_comment(app)
+    client = app.test_client()
+    assert login(client, "mod@example.com").status_code == 302
+    return client, csrf_token(client, "/review/"), comment_id
+
+
+# Ids the database can hold; larger ones are a known 500 (xfail below).
+small_ints = st.integers(min_value=-2**63, max_value=2**63 - 1)
+query_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30)
+
+
+@NEVER_500
+@given(params=st.dictionaries(st.sampled_from(["status", "site", "article", "reason", "language", "after"]),
+                              query_text, max_size=4))
+def test_review_queue_with_arbitrary_filters_never_answers_500(moderator, params):
+    client, _, _ = moderator
+    if _is_out_of_range_cursor(params.get("after")):
+        return  # a known 500, pinned below
+    assert_no_server_error(client.get("/review/", query_string=params))
+
+
+@NEVER_500
+@given(comment_id=small_ints, form=st.dictionaries(
+    st.sampled_from(["decision", "expected_status", "reason_code", "note", "release", "ids"]), query_text,
+    max_size=5))
+def test_review_actions_with_arbitrary_forms_never_answer_500(moderator, comment_id, form):
+    client, token, real_id = moderator
+    form = {**form, "csrf_token": token}
+    for cid in (comment_id, real_id):
+        assert_no_server_error(client.get(f"/review/comments/{cid}"))
+        assert_no_server_error(client.post(f"/review/comments/{cid}/decision", data=form))
+        assert_no_server_error(client.post(f"/review/comments/{cid}/claim", data=form))
+    if not _is_out_of_range_id(form.get("ids")):
+        assert_no_server_error(client.post("/review/bulk", data=form))
+
+
+def _is_out_of_range_id(value) -> bool:
+    try:
+        return abs(int(value)) >= 2**63
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_out_of_range_cursor(value) -> bool:
+    if not value:
+        return False
+    return any(_is_out_of_range_id(part) for part in value.replace(".", "~").split("~"))
+
+
+# -- known 500s that other changes fix (issue 8 items 8 and 9): kept visible until they pass ---------
+
+@pytest.mark.xfail(strict=False, reason="issue 8 item 8 (b-ingest): a lone surrogate escape in a signed body "
+                   "reaches the database and raises UnicodeEncodeError, a 500")
+def test_lone_surrogate_in_body_is_refused_not_500(webhook_app):
+    app, credentials = webhook_app
+    body = json.dumps(comment_payload("c1", "\ud800")).encode()
+    assert_no_server_error(_post_signed(app, credentials, body))
+
+
+@pytest.mark.xfail(strict=False, reason="issue 8 item 9 (c-ops): ids past 2**63-1 in review URLs raise "
+                   "OverflowError in the database driver, a 500")
+@pytest.mark.parametrize("path", ["/review/comments/9223372036854775808",
+                                  "/review/?status=pending&after=9223372036854775808",
+                                  "/review/?after=99999999999999999999~1"])
+def test_out_of_range_ids_in_the_review_screens_are_refused_not_500(moderator, path):
+    client, _, _ = moderator
+    assert_no_server_error(client.get(path))
