@@ -147,11 +147,13 @@ def _masked_keys(key: str) -> list[str]:
 def _outermost(matches: set[Match]) -> list[Match]:
     ordered = sorted(matches, key=lambda m: (m.start, -(m.end - m.start), -m.severity, m.term))
     kept: list[Match] = []
+    reach = -1  # the furthest end of a kept match; every kept one starts at or before this one
     for match in ordered:
         # one term per span ("k*ke" is kike or kyke), none inside a longer match
-        if any(k.start <= match.start and match.end <= k.end for k in kept):
+        if match.end <= reach:
             continue
         kept.append(match)
+        reach = match.end
     return kept
 
 

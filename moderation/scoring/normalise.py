@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -80,7 +81,8 @@ class Skeleton:
         return i == 0 or self.text[i - 1] == " " or i in self.word_starts
 
     def in_one_chain(self, first: int, last: int) -> bool:
-        return any(a <= first and last <= b for a, b in self.chains)
+        i = bisect.bisect_right(self.chains, (first, len(self.text))) - 1
+        return i >= 0 and self.chains[i][0] <= first and last <= self.chains[i][1]
 
 
 @lru_cache(maxsize=8192)
@@ -213,9 +215,10 @@ def _chain(words: list[list[Unit]], script: str) -> list[Unit]:
     letters = [word[0] for word in words[::2]]
     one_letter_words = _ONE_LETTER_WORDS[script]
     out = []
+    words_so_far = False  # every letter before this one is a one-letter word (kept linear: texts can be long)
     for n, unit in enumerate(letters):
-        may_begin = n > 0 and all(u[0] in one_letter_words for u in letters[:n])
-        out.append((unit[0], unit[1], unit[2], "B" if may_begin else "C"))
+        out.append((unit[0], unit[1], unit[2], "B" if words_so_far else "C"))
+        words_so_far = (n == 0 or words_so_far) and unit[0] in one_letter_words
     return out
 
 
