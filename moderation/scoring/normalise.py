@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -195,11 +196,13 @@ def _join_spaced_letters(units: list[Unit], script: str) -> list[Unit]:
             out.extend(words[i])
             i += 1
             continue
-        # A gap wider than the chain's narrowest one ends a word: "H A T E  W O M E N".
-        narrowest = min(len(words[k]) for k in range(i + 1, j, 2))
+        # The commonest gap spaces the letters of a word; another width ends a word:
+        # "H A T E  W O M E N", "you are a k  h  a  c  h".
+        widths = Counter(len(words[k]) for k in range(i + 1, j, 2))
+        spacing = min(widths, key=lambda width: (-widths[width], width))
         first = i
         for k in [*range(i + 1, j, 2), j + 1]:
-            if k > j or len(words[k]) > narrowest:
+            if k > j or len(words[k]) != spacing:
                 out.extend(_chain(words[first:k], script))
                 if k <= j:
                     out.extend(words[k])

@@ -5,6 +5,8 @@ banned list and a site's suspect list (holding the same terms), and through asse
 """
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from moderation.policy import DEFAULT_POLICY, Policy
 from moderation.scoring import Lexicon, assess
@@ -20,7 +22,8 @@ SPACED = [
     ("k. h. a. c. h.", "khach", "k. h. a. c. h"),  # a separator and a blank
     ("k - i - k - e", "kike", "k - i - k - e"),
     ("k\ti\tk\te", "kike", "k\ti\tk\te"),
-    ("H A T E  K I K E S", "kike", "K I K E S"),  # a wider gap is a word break
+    ("H A T E  K I K E S", "kike", "K I K E S"),  # a gap of another width is a word break
+    ("you are a k  h  a  c  h", "khach", "k  h  a  c  h"),
     ("s a n d n i g g e r", "sand nigger", "s a n d n i g g e r"),  # a two-word term, spaced as one
     ("s a n d  n i g g e r", "sand nigger", "s a n d  n i g g e r"),
     ("n 1 g g 3 r", "nigger", "n 1 g g 3 r"),  # leetspeak inside the spacing
@@ -87,3 +90,27 @@ def test_site_lists_decide_spaced_words_in_assess(text):
 def test_what_the_readme_says_is_not_caught(matcher, text):
     """The README lists these as not caught; if one starts matching, update the README."""
     assert matcher.find(text) == []
+
+
+gaps = st.text(alphabet=" \t.-_", min_size=1, max_size=1).flatmap(
+    lambda g: st.integers(1, 3).map(lambda n: g * n))  # one kind of gap, one to three wide, used throughout
+
+
+@settings(max_examples=60, derandomize=True)
+@given(word=st.sampled_from(["khach", "kike", "nigger", "idiot", "scumbag"]), gap=gaps,
+       before=st.sampled_from(["", "you ", "you are a ", "I say: "]), after=st.sampled_from(["", " go home", "!"]))
+def test_any_term_spaced_out_evenly_is_caught_by_both(word, gap, before, after):
+    text = before + gap.join(word) + after
+    site = Lexicon.from_words([word], "banned_word")
+    for matcher in ([site, Lexicon.default()] if word in {"khach", "kike", "nigger"} else [site]):
+        (match,) = matcher.find(text)
+        assert text[match.start:match.end].strip(" \t.-_") == gap.join(word)
+
+
+@settings(max_examples=200, derandomize=True)
+@given(text=st.text(alphabet=st.sampled_from("ab kiehcng.-  \tI1!$*"), max_size=60))
+def test_matches_are_spans_of_the_text_with_letters(text):
+    for matcher in (Lexicon.default(), Lexicon.from_words(["ab", "kike", "nigger", "a b"], "banned_word")):
+        for match in matcher.find(text):
+            assert 0 <= match.start < match.end <= len(text)
+            assert any(c.isalpha() for c in text[match.start:match.end])
