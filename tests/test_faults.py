@@ -9,13 +9,11 @@ remounted read-only (needs root; skipped otherwise).
 from __future__ import annotations
 
 import json
-import os
 import select
 import signal
 import socket
 import subprocess
 import threading
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
