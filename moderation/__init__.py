@@ -55,6 +55,9 @@ def _register_error_handlers(app: Flask) -> None:
     from .problems import Problem, from_exception, problem_response
 
     app.register_error_handler(Problem, from_exception)
+    from . import unavailable
+
+    unavailable.init_app(app)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

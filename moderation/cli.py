@@ -199,8 +199,13 @@ def init_app(app: Flask) -> None:
 
 def _create_app() -> Flask:
     from . import create_app
+    from .config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:  # a setting to fix, not a bug: no traceback, even under --help
+        click.echo(f"Error: {error}", err=True)
+        raise SystemExit(1) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,

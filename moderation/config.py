@@ -1,7 +1,7 @@
-"""Configuration: defaults, then MODERATION_* environment variables."""
+"""Configuration: defaults, then MODERATION_* environment variables (an unknown one stops the start)."""
 from __future__ import annotations
 
-import json
+import difflib
 import os
 from pathlib import Path
 from typing import Any
@@ -14,12 +14,12 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     # Webhook intake
     "MAX_BODY_BYTES": 256 * 1024,
-    "WEBHOOK_TOLERANCE_SECONDS": 300,
     "RATELIMIT_WEBHOOK": "600 per minute",
     # Requests refused before their signature verified, per client address (ingest/quota.py).
     "RATELIMIT_WEBHOOK_UNSIGNED": "60 per minute",
     # None: a SQLite file in the instance folder, shared by this machine's processes (ratelimits.py).
     "RATELIMIT_STORAGE_URI": None,
+    "RATELIMIT_KEY_PREFIX": "",  # several services sharing one Redis keep their counters apart
     "PREVIOUS_SECRET_GRACE_HOURS": 72,
     # Scoring (read by moderation.scoring.ScorerSettings.from_mapping)
     "DETOXIFY_MODEL": "unbiased",
@@ -71,6 +71,18 @@ DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
 }
 
+# MODERATION_* names read outside the app's configuration: not settings, but not mistakes either.
+OTHER_VARIABLES = {
+    "BIND": "the address `moderation serve` listens on",
+    "TEST_DATABASE_URL": "the PostgreSQL server the test suite runs on",
+    "SCREENSHOTS_DIR": "where the browser tests write the README screenshots",
+}
+
+
+class ConfigError(ValueError):
+    """A MODERATION_* variable that is unknown or cannot be read; the message says which and why."""
+
+
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off", ""}
 
@@ -83,30 +95,48 @@ def _coerce(name: str, raw: str, default: Any) -> Any:
             return True
         if value in _BOOL_FALSE:
             return False
-        raise ValueError(f"{PREFIX}{name}: expected true or false, got {raw!r}")
+        raise ConfigError(f"{PREFIX}{name}: expected true or false, got {raw!r}")
     if isinstance(default, int):
         try:
             return int(raw)
         except ValueError:
-            raise ValueError(f"{PREFIX}{name}: expected a whole number, got {raw!r}") from None
+            raise ConfigError(f"{PREFIX}{name}: expected a whole number, got {raw!r}") from None
     if isinstance(default, float):
         try:
             return float(raw)
         except ValueError:
-            raise ValueError(f"{PREFIX}{name}: expected a number, got {raw!r}") from None
+            raise ConfigError(f"{PREFIX}{name}: expected a number, got {raw!r}") from None
     return raw
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """Return the defaults overridden by MODERATION_* variables (unknown ones are kept as strings)."""
+    """Return the defaults overridden by MODERATION_* variables.
+
+    An unknown name is an error, not a warning: a misspelt setting (DATABASE_URI for
+    DATABASE_URL) would otherwise run the service on its default, here a private SQLite file
+    instead of the shared PostgreSQL, and a warning in a server log is easily missed where a
+    refused start is not.
+    """
     environ = dict(os.environ if environ is None else environ)
     config = dict(DEFAULTS)
-    for key, raw in environ.items():
+    for key, raw in sorted(environ.items()):
         if not key.startswith(PREFIX):
             continue
         name = key[len(PREFIX):]
-        config[name] = _coerce(name, raw, DEFAULTS.get(name))
+        if name in OTHER_VARIABLES:
+            continue
+        if name not in DEFAULTS:
+            raise ConfigError(unknown_variable_message(name))
+        config[name] = _coerce(name, raw, DEFAULTS[name])
     return config
+
+
+def unknown_variable_message(name: str) -> str:
+    """What to say about MODERATION_<name>, which is no setting: the closest known name, if one is close."""
+    known = [*DEFAULTS, *OTHER_VARIABLES]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {PREFIX}{close[0]}?" if close else "the settings are listed in README.md (Configuration)"
+    return f"{PREFIX}{name} is not a setting; {hint}"
 
 
 def database_uri(config: dict[str, Any], instance_path: str) -> str:
@@ -120,9 +150,3 @@ def database_uri(config: dict[str, Any], instance_path: str) -> str:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
-
-
-def describe(config: dict[str, Any]) -> str:
-    """The effective configuration as JSON, secrets masked (for `moderation config`)."""
-    masked = {k: ("***" if ("SECRET" in k or "TOKEN" in k) and v else v) for k, v in sorted(config.items()) if k in DEFAULTS}
-    return json.dumps(masked, indent=2, default=str)

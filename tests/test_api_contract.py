@@ -97,25 +97,34 @@ def test_every_documented_answer_is_sent_and_matches_its_schema(make_app, contra
     contract.check("get", client.get("/api/v1/sites/contract/comments/k1"))
     contract.check("get", client.get("/api/v1/sites/contract/comments/none", headers=token))
 
-    coral = make_app(CORAL_TIMEOUT=5.0, RATELIMIT_WEBHOOK="6 per minute", MAX_BODY_BYTES=4096).test_client()
+    coral = make_app(CORAL_TIMEOUT=5.0, RATELIMIT_WEBHOOK="6 per minute", RATELIMIT_WEBHOOK_UNSIGNED="8 per minute",
+                     MAX_BODY_BYTES=4096).test_client()
     for text in ("Fine words about the park.", "you idiot scum idiot scum"):
         answer = coral_post(coral, coral_request(text), slug="coralsite")
         assert answer.status_code == 200
         contract.check("coral", answer)
-    contract.check("coral", coral_post(coral, coral_request("x"), secrets=("empsec_wrong",), slug="coralsite"))
     bad = coral_request("")
     del bad["story"]
-    contract.check("coral", coral_post(coral, bad, slug="coralsite"))                            # 422
-    contract.check("coral", coral_post(coral, {}, raw=b"[", slug="coralsite"))                   # 400
+    # Signed but unreadable: held (a 4xx would make Coral publish the comment), never 422 or 400.
+    for unreadable in (coral_post(coral, bad, slug="coralsite"), coral_post(coral, {}, raw=b"[", slug="coralsite")):
+        contract.check("coral", unreadable)
+        assert unreadable.get_json()["status"] == "SYSTEM_WITHHELD"
+    contract.check("coral", coral_post(coral, {}, raw=b'{"x": "\xff"}', slug="coralsite"))       # 400 (not UTF-8)
     contract.check("coral", coral_post(coral, coral_request("x"), slug="nowhere"))               # 404
     contract.check("coral", coral.post("/api/v1/sites/coralsite/integrations/coral", data=b"{}",
                                        headers={"Content-Type": "text/plain"}))                  # 415
     contract.check("coral", coral_post(coral, coral_request("y" * 5000), slug="coralsite"))      # 413
-    for n in range(6):
+    for n in range(6):  # signed, over the site's quota: held, not 429 (Coral would publish)
         answer = coral_post(coral, coral_request(f"More words, {n}."), slug="coralsite")
+        contract.check("coral", answer)
+        assert answer.status_code == 200
+    assert answer.get_json()["status"] == "SYSTEM_WITHHELD"
+    for n in range(10):  # unsigned refusals use up the client address's budget: 429
+        answer = coral_post(coral, coral_request("x"), secrets=("empsec_wrong",), slug="coralsite")
         contract.check("coral", answer)
         if answer.status_code == 429:
             break
+    assert answer.status_code == 429
 
     for operation in OPERATIONS:
         # Nothing advertised that is never sent (Coral's 204 was), nothing sent that is not advertised.

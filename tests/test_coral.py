@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 
 import pytest
@@ -162,15 +163,32 @@ def test_bad_signature_is_refused_and_nothing_stored(coral):
     assert stored(coral) == []
 
 
-def test_invalid_request_lists_fields(coral):
+def test_signed_but_invalid_request_is_withheld_with_the_fields_logged(coral, caplog):
+    # A 4xx makes Coral publish the comment unmoderated: a signed request we cannot read is held.
     data = coral_request("")
     data["action"] = "DELETE"
     del data["story"]
-    response = coral_post(coral.test_client(), data)
-    assert response.status_code == 422 and response.mimetype == "application/problem+json"
-    fields = {error["field"] for error in response.get_json()["errors"]}
-    assert {"action", "comment.body", "story"} <= fields
+    with caplog.at_level(logging.WARNING, logger="moderation.ingest.coral"):
+        response = coral_post(coral.test_client(), data)
+    assert response.status_code == 200 and response.get_json()["status"] == "SYSTEM_WITHHELD"
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert all(field in logged for field in ("action", "comment.body", "story"))
     assert stored(coral) == []
+
+
+@pytest.mark.parametrize("body", ["a\x00b", "<" * 2_001 + "b"])
+def test_comments_the_webhook_would_refuse_are_withheld_for_coral(coral, body):
+    response = coral_post(coral.test_client(), coral_request(body))
+    assert response.status_code == 200 and response.get_json()["status"] == "SYSTEM_WITHHELD"
+
+
+def test_over_the_site_quota_coral_is_told_withheld_not_429(make_app):
+    app = make_app(RATELIMIT_WEBHOOK="2 per minute")
+    make_site(app, coral_secret=CORAL_SECRET)
+    client = app.test_client()
+    answers = [coral_post(client, coral_request(f"Fine words, {n}.")) for n in range(4)]
+    assert [a.status_code for a in answers] == [200] * 4
+    assert answers[-1].get_json()["status"] == "SYSTEM_WITHHELD"
 
 
 def test_unknown_site_and_missing_coral_secret(coral, make_app):

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from ..extensions import db
 from ..models import utcnow
+from ..models.outbox import OUTBOX_STATUSES
 
 
 @click.group("callbacks", help="Inspect and redeliver callbacks to publishers.")
@@ -17,7 +18,7 @@ def callbacks_cli() -> None:
 
 @callbacks_cli.command("list")
 @click.option("--failed", is_flag=True, help="Only deliveries that were given up.")
-@click.option("--status", type=click.Choice(["pending", "delivered", "failed", "cancelled"]))
+@click.option("--status", type=click.Choice(OUTBOX_STATUSES))
 @click.option("--site", "slug", help="Only this site.")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
@@ -76,6 +77,6 @@ def redeliver_command(ids: tuple[int, ...], all_failed: bool, slug: str | None) 
     count = redeliver(ids=ids, all_failed=all_failed, site_id=site_id, actor_type="cli", now=utcnow())
     db.session.commit()
     if ids and count < len(ids):
-        click.echo(f"{len(ids) - count} of the given ids are not failed or cancelled messages; left alone",
+        click.echo(f"{len(ids) - count} of the given ids are not failed messages; left alone",
                    err=True)
     click.echo(f"Queued {count} callback(s) for redelivery.")

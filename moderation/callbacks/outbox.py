@@ -149,8 +149,8 @@ def release(claim: Claim, now: datetime) -> None:
 
 def redeliver(*, ids: Sequence[int] = (), all_failed: bool = False, site_id: int | None = None,
               actor_type: str = "cli", actor_id: str | None = None, now: datetime) -> int:
-    """Give failed (or cancelled) messages a fresh retry schedule; returns how many."""
-    query = sa.select(OutboxMessage).where(OutboxMessage.status.in_(("failed", "cancelled")))
+    """Give failed messages a fresh retry schedule; returns how many."""
+    query = sa.select(OutboxMessage).where(OutboxMessage.status == "failed")
     if ids:
         query = query.where(OutboxMessage.id.in_(list(ids)))
     elif not all_failed:

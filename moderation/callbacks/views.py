@@ -11,7 +11,7 @@ from . import outbox
 
 bp = Blueprint("callbacks_admin", __name__, url_prefix="/admin/callbacks")
 
-STATUSES = ("failed", "pending", "delivered", "cancelled")
+STATUSES = ("failed", "pending", "delivered")
 
 
 @bp.before_request

@@ -27,7 +27,9 @@ from .. import runtime
 from ..decisions import decide_revisions
 from ..extensions import db
 from ..models import Site
+from ..problems import Problem
 from ..scoring import LazyScorer
+from . import quota
 from .coral_answer import coral_answer, held
 from .coral_request import CoralRequest, parse_coral
 from .coral_scoring import bounded_assessor, submit
@@ -57,11 +59,25 @@ def store_and_decide(app: Flask, site_id: int, coral: CoralRequest, scorer: Lazy
 def coral_phase(site: str):
     """Coral's external moderation phase for one new or edited comment."""
     started = time.monotonic()
-    target, body = receive_signed(
-        site, lambda target, body: verify_coral(body, request.headers.get("X-Coral-Signature"),
-                                                target.coral_secrets()),
-        "Coral signature refused")
-    coral = parse_signed(parse_coral, body, "the Coral request")
+    try:
+        target, body = receive_signed(
+            site, lambda target, body: verify_coral(body, request.headers.get("X-Coral-Signature"),
+                                                    target.coral_secrets()),
+            "Coral signature refused")
+    except quota.SiteOverQuota:
+        # A 429 would make Coral publish the comment unmoderated: held, not stored, not scored.
+        logger.warning("Coral request for site %s over the webhook quota; answering SYSTEM_WITHHELD", site)
+        g.decision = "withheld"
+        return jsonify(held())
+    try:
+        coral = parse_signed(parse_coral, body, "the Coral request")
+    except Problem as refusal:
+        # Signed by Coral, so the comment is real: a 4xx would make Coral publish it unmoderated
+        # (a comment with a NUL or 2,001 '<' in it would slip through). Held for a human instead.
+        logger.warning("Coral request for site %s not readable (%s: %s); answering SYSTEM_WITHHELD",
+                       target.slug, refusal.status, [e.get("field") for e in refusal.errors or []] or refusal.detail)
+        g.decision = "withheld"
+        return jsonify(held())
     config = current_app.config
     budget = float(config["CORAL_TIMEOUT"]) - float(config["CORAL_MARGIN_SECONDS"])
     deadline = started + budget

@@ -110,8 +110,11 @@ def document() -> dict[str, Any]:
                                                 "required": True, "schema": {"type": "string"}}],
                     "requestBody": {"required": True, "content": _json("CoralRequest")},
                     "responses": {
-                        "200": {"description": "Coral's moderation answer", "content": _json("CoralAnswer")},
-                        **_problems(400, 401, 404, 413, 415, 422, 429),
+                        "200": {"description": "Coral's moderation answer; SYSTEM_WITHHELD also when a "
+                                               "signed request cannot be read or is over the site's quota "
+                                               "(a 4xx would make Coral publish the comment)",
+                                "content": _json("CoralAnswer")},
+                        **_problems(400, 401, 404, 413, 415, 429),
                     },
                 },
             },

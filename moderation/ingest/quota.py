@@ -26,7 +26,11 @@ from ..problems import Problem
 logger = logging.getLogger(__name__)
 
 
-def _charge(setting: str, *key: str) -> None:
+class SiteOverQuota(Problem):
+    """A signed request past its site's quota (a 429; Coral answers SYSTEM_WITHHELD instead)."""
+
+
+def _charge(setting: str, *key: str, refusal: type[Problem] = Problem) -> None:
     """Count one request; past the configured limit, a 429 saying when to come back."""
     item = parse(str(current_app.config[setting]))
     key = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "", *key)  # as Flask-Limiter's own keys
@@ -39,13 +43,13 @@ def _charge(setting: str, *key: str) -> None:
         logger.exception("rate limit storage unavailable; %s not counted", setting)
         return
     reset = strategy.get_window_stats(item, *key).reset_time
-    raise Problem(429, f"rate limit exceeded ({item}); retry later", slug="rate-limited",
+    raise refusal(429, f"rate limit exceeded ({item}); retry later", slug="rate-limited",
                   headers={"Retry-After": str(max(1, math.ceil(reset - time.time())))})
 
 
 def charge_site(slug: str) -> None:
     """A request signed by the site: count it against the site's webhook quota."""
-    _charge("RATELIMIT_WEBHOOK", "webhook-site", slug)
+    _charge("RATELIMIT_WEBHOOK", "webhook-site", slug, refusal=SiteOverQuota)
 
 
 @contextmanager

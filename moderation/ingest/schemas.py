@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
+                      field_validator,
                       ValidationError)
 from pydantic_core import PydanticCustomError
 
@@ -138,6 +139,19 @@ Timestamp = Annotated[datetime, Field(strict=True), AfterValidator(_in_utc)]
 class _Request(BaseModel):
     # Fields this API does not use are ignored: publishers send their own extras.
     model_config = ConfigDict(extra="ignore")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000 (SQLite can): refused alike on both, never a 500.
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("nul_character", "must not contain the NUL character (U+0000)")
+        return value
+
+
+def readable_id(value: str) -> bool:
+    """Whether an id from a URL could have been accepted (no control characters); others are unknown."""
+    return not any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
 
 
 # -- the webhook's request -------------------------------------------------------------------------

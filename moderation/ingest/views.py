@@ -14,7 +14,7 @@ from ..models import Comment, Site, utcnow
 from ..problems import Problem
 from . import quota
 from .operations import find_comment, receive
-from .schemas import MalformedJSON, ValidationFailed, parse_comment
+from .schemas import MalformedJSON, ValidationFailed, parse_comment, readable_id
 from .signatures import SignatureInvalid, verify_standard
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def receive_signed(slug: str, verify: Callable[[Site, bytes], object], refused: 
     """The site and the raw body of a request signed for it, or the problem that refuses it.
 
     Refusals up to the signature check count against the client address; a signed request
-    counts against the site's quota (quota.py says why).
+    counts against the site's quota (quota.py says why), and past it raises quota.SiteOverQuota.
     """
     with quota.unsigned_refusals():
         require_json()
@@ -161,7 +161,7 @@ def comment_status(site: str, external_id: str):
         raise Problem(401, "the API token is not valid for this site", slug="invalid-token",
                       title="API token refused", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     g.site = site
-    comment = find_comment(target.id, external_id)
+    comment = find_comment(target.id, external_id) if readable_id(external_id) else None
     if comment is None:
         raise Problem(404, f"no comment with id {external_id!r} on site {site!r}", slug="unknown-comment")
     return answer(comment, replayed=False, webhook=False)

@@ -106,11 +106,3 @@ def run_batch(job: RescoreJob, scorer: LazyScorer, *, batch_size: int, now: date
     job.claimed_until = now + lease if keep_lease else None
     db.session.commit()
     return len(ids)
-
-
-def fail_job(job: RescoreJob, error: str, now: datetime) -> None:
-    job.state = "failed"
-    job.error = error[:1000]
-    job.finished_at = now
-    job.claimed_until = None
-    db.session.commit()

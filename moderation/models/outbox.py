@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
-OUTBOX_STATUSES = ("pending", "delivered", "failed", "cancelled")
+OUTBOX_STATUSES = ("pending", "delivered", "failed")
 
 
 class OutboxMessage(db.Model):

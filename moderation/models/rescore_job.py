@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
-JOB_STATES = ("queued", "running", "done", "failed")
+# A job that cannot go on (no model, a killed run) keeps its cursor and resumes: it never fails for good.
+JOB_STATES = ("queued", "running", "done")
 
 
 class RescoreJob(db.Model):

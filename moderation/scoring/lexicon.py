@@ -10,7 +10,7 @@ from importlib import resources
 import ahocorasick
 
 from .lexicon_files import read_lexicon_tsv
-from .normalise import _MASKS, CYRILLIC, LATIN, MASK, fold, fold_term, script_of, term_runs
+from .normalise import _MASKS, CYRILLIC, LATIN, MASK, Skeleton, fold, fold_term, script_of, term_runs
 from .terms import Term
 
 SITE_LANGUAGE = "any"  # language of site banned/suspect words
@@ -55,25 +55,32 @@ def _suffixes(language: str, script: str) -> frozenset[str]:
 
 
 class Lexicon:
-    """Finds terms in text despite case, homoglyphs, leetspeak, repeats and separators, on word boundaries."""
+    """Finds terms in text despite case, homoglyphs, leetspeak, repeats, separators and spaced-out letters,
+    on word boundaries. The packaged lexicon and a site's word lists are both instances of it."""
 
     def __init__(self, terms: Iterable[Term]) -> None:
         self._terms = tuple(dict.fromkeys(terms))
         self._automata: dict[str, ahocorasick.Automaton] = {}
-        entries: dict[str, dict[str, list[tuple[Term, tuple[int, ...]]]]] = {}
+        # key -> [(term, runs the text must have, whether only letters spaced out may match)]
+        entries: dict[str, dict[str, list[tuple[Term, tuple[int, ...], bool]]]] = {}
         for term in self._terms:
             script = script_of(term.term)
             key = fold_term(term.term, script)
-            if any(c.isalpha() for c in key):
-                runs = term_runs(term.term, script)
-                entries.setdefault(script, {}).setdefault(key, []).append((term, runs))
-                for masked in _masked_keys(key):
-                    masked_runs = tuple(1 if c == MASK else r for c, r in zip(masked, runs))
-                    entries[script].setdefault(masked, []).append((term, masked_runs))
+            if not any(c.isalpha() for c in key):
+                continue
+            keys = entries.setdefault(script, {})
+            runs = term_runs(term.term, script)
+            keys.setdefault(key, []).append((term, runs, False))
+            for masked in _masked_keys(key):
+                masked_runs = tuple(1 if c == MASK else r for c, r in zip(masked, runs))
+                keys.setdefault(masked, []).append((term, masked_runs, False))
+            if " " in key:  # "d u m b a s s" loses the space between the words
+                joined = "".join(term.term.split())
+                keys.setdefault(fold_term(joined, script), []).append((term, term_runs(joined, script), True))
         for script, keys in entries.items():
             automaton = ahocorasick.Automaton()
-            for key, terms in keys.items():
-                automaton.add_word(key, (key, tuple(terms)))
+            for key, found in keys.items():
+                automaton.add_word(key, (key, tuple(found)))
             automaton.make_automaton()
             self._automata[script] = automaton
 
@@ -108,19 +115,22 @@ class Lexicon:
                 found.update(self._find_in(fold(text, script, join=join, masked=masked), text, script, automaton))
         return _outermost(found)
 
-    def _find_in(self, skeleton, text: str, script: str, automaton: ahocorasick.Automaton) -> Iterable[Match]:
+    def _find_in(self, skeleton: Skeleton, text: str, script: str,
+                 automaton: ahocorasick.Automaton) -> Iterable[Match]:
         folded = skeleton.text
         for last, (key, terms) in automaton.iter(folded):
             first = last - len(key) + 1
-            if first > 0 and folded[first - 1] != " ":
-                continue  # inside a longer word: "Scunthorpe"
+            if not skeleton.begins_word(first):
+                continue  # inside a longer word: "Scunthorpe", or spaced "c l a s s"
             stop = folded.find(" ", last + 1)
             stop = len(folded) if stop < 0 else stop
             tail = folded[last + 1:stop]
             start, end = skeleton.starts[first], skeleton.ends[stop - 1]
             if not any(c.isalpha() for c in text[start:end]):
                 continue  # digits and symbols alone are not a word
-            for term, runs in terms:
+            for term, runs, spaced_only in terms:
+                if spaced_only and not skeleton.in_one_chain(first, stop - 1):
+                    continue  # "dumbass" written as one word is not the phrase "dumb ass"
                 if any(skeleton.runs[first + i] < run for i, run in enumerate(runs) if run > 1):
                     continue  # the term doubles a letter the text does not: "Niger"
                 if tail in _suffixes(term.language, script):
@@ -137,11 +147,13 @@ def _masked_keys(key: str) -> list[str]:
 def _outermost(matches: set[Match]) -> list[Match]:
     ordered = sorted(matches, key=lambda m: (m.start, -(m.end - m.start), -m.severity, m.term))
     kept: list[Match] = []
+    reach = -1  # the furthest end of a kept match; every kept one starts at or before this one
     for match in ordered:
         # one term per span ("k*ke" is kike or kyke), none inside a longer match
-        if any(k.start <= match.start and match.end <= k.end for k in kept):
+        if match.end <= reach:
             continue
         kept.append(match)
+        reach = match.end
     return kept
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -46,6 +48,9 @@ _LEET = {
 # lexicon keys with one letter replaced by MASK.
 MASK = "?"
 _MASKS = frozenset("*#%")
+# Words of one letter that may stand before a spaced-out term ("you are a n i g g e r"), per skeleton.
+_ONE_LETTER_WORDS = {LATIN: frozenset("aeiouy"), CYRILLIC: frozenset("аивкосуя")}
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 # Leet symbols count as letters only inside a word ("n!gger"), never at its end ("Paki!").
 _SYMBOL_LEET = frozenset("@$!€")
 
@@ -60,13 +65,25 @@ class Skeleton:
     """Folded text: letters and single spaces, each mapped to a [start, end) range of the original.
 
     ``runs`` counts the repeated letters each character stands for, so a term's double
-    letter can require a double in the text ("nigger" is not "Niger").
+    letter can require a double in the text ("nigger" is not "Niger"). ``chains`` are the
+    [first, last] ranges of letters that were spaced out ("k h a c h"), and ``word_starts``
+    the positions inside them where a word may begin after one-letter words ("a k i k e").
     """
 
     text: str
     starts: tuple[int, ...]
     ends: tuple[int, ...]
     runs: tuple[int, ...]
+    word_starts: frozenset[int] = frozenset()
+    chains: tuple[tuple[int, int], ...] = ()
+
+    def begins_word(self, i: int) -> bool:
+        """True where a word starts at position i."""
+        return i == 0 or self.text[i - 1] == " " or i in self.word_starts
+
+    def in_one_chain(self, first: int, last: int) -> bool:
+        i = bisect.bisect_right(self.chains, (first, len(self.text))) - 1
+        return i >= 0 and self.chains[i][0] <= first and last <= self.chains[i][1]
 
 
 @lru_cache(maxsize=8192)
@@ -94,7 +111,7 @@ def fold(text: str, script: str, *, join: bool, masked: bool = False) -> Skeleto
         units = [(MASK, u[1], u[2], "L") if u[0] in _MASKS and 0 < i < len(units) - 1
                  and units[i - 1][3] == "L" and units[i + 1][3] == "L" else u for i, u in enumerate(units)]
     if join:
-        units = _join_spaced_letters(_join_separated(units))
+        units = _join_spaced_letters(_join_separated(units), script)
     return _collapse(units)
 
 
@@ -109,7 +126,8 @@ def term_runs(term: str, script: str) -> tuple[int, ...]:
     return tuple(min(run, 2) for run in skeleton.runs)
 
 
-# A unit is (char, start, end, kind); kind "L" letter, "S" separator, "W" whitespace, "O" other.
+# A unit is (char, start, end, kind); kind "L" letter, "S" separator, "W" whitespace, "O" other;
+# letters of a spaced-out chain become "C", or "B" where a word may begin inside the chain.
 Unit = tuple[str, int, int, str]
 
 
@@ -152,8 +170,14 @@ def _join_separated(units: list[Unit]) -> list[Unit]:
     return out
 
 
-def _join_spaced_letters(units: list[Unit]) -> list[Unit]:
-    """Joins three or more single letters split by one space or separator each: "k h a c h"."""
+def _join_spaced_letters(units: list[Unit], script: str) -> list[Unit]:
+    """Joins three or more single letters spaced out by short gaps into one word: "k h a c h", "n  i g g e r",
+    "k. h. a. c. h.", "k - i - k - e".
+
+    A gap is one to three blanks or separators on one line. Inside a chain a word may also begin
+    after leading one-letter words ("a n i g g e r" is "a" then the term): such letters get kind
+    "B", the chain's other letters "C", so "c l a s s" never holds "ass" but "a k i k e" holds "kike".
+    """
     words: list[list[Unit]] = []  # alternating runs of letters and of non-letters
     for unit in units:
         if words and (words[-1][0][3] == "L") == (unit[3] == "L"):
@@ -164,17 +188,45 @@ def _join_spaced_letters(units: list[Unit]) -> list[Unit]:
     i = 0
     while i < len(words):
         j = i
-        # a chain: single letter, single gap, single letter, ...
+        # a chain: single letter, short gap, single letter, ...
         while (j + 2 < len(words) and len(words[j]) == 1 and words[j][0][3] == "L"
-               and len(words[j + 1]) == 1 and len(words[j + 2]) == 1 and words[j + 2][0][3] == "L"):
+               and _is_gap(words[j + 1]) and len(words[j + 2]) == 1 and words[j + 2][0][3] == "L"):
             j += 2
-        if j - i >= 4:  # at least three letters
-            out.extend(words[k][0] for k in range(i, j + 1, 2))
-            i = j + 1
-        else:
+        if j == i:
             out.extend(words[i])
             i += 1
+            continue
+        # The commonest gap spaces the letters of a word; another width ends a word:
+        # "H A T E  W O M E N", "you are a k  h  a  c  h".
+        widths = Counter(len(words[k]) for k in range(i + 1, j, 2))
+        spacing = min(widths, key=lambda width: (-widths[width], width))
+        first = i
+        for k in [*range(i + 1, j, 2), j + 1]:
+            if k > j or len(words[k]) != spacing:
+                out.extend(_chain(words[first:k], script))
+                if k <= j:
+                    out.extend(words[k])
+                first = k + 1
+        i = j + 1
     return out
+
+
+def _chain(words: list[list[Unit]], script: str) -> list[Unit]:
+    """Single letters and the gaps between them: joined when three or more, else kept as they are."""
+    if len(words) < 5:
+        return [u for word in words for u in word]
+    letters = [word[0] for word in words[::2]]
+    one_letter_words = _ONE_LETTER_WORDS[script]
+    out = []
+    words_so_far = False  # every letter before this one is a one-letter word (kept linear: texts can be long)
+    for n, unit in enumerate(letters):
+        out.append((unit[0], unit[1], unit[2], "B" if words_so_far else "C"))
+        words_so_far = (n == 0 or words_so_far) and unit[0] in one_letter_words
+    return out
+
+
+def _is_gap(units: list[Unit]) -> bool:
+    return len(units) <= 3 and all(u[3] in "WS" and u[0] not in _LINE_BREAKS for u in units)
 
 
 def _collapse(units: list[Unit]) -> Skeleton:
@@ -183,14 +235,32 @@ def _collapse(units: list[Unit]) -> Skeleton:
     starts: list[int] = []
     ends: list[int] = []
     runs: list[int] = []
+    word_starts: set[int] = set()
+    chained: list[int] = []
     for c, start, end, kind in units:
-        c = c if kind == "L" else " "
+        c = c if kind in "LCB" else " "
         if chars and chars[-1] == c and c != MASK:
             ends[-1] = max(ends[-1], end)
             runs[-1] += 1
             continue
+        if kind == "B":
+            word_starts.add(len(chars))
+        if kind in "CB":
+            chained.append(len(chars))
         chars.append(c)
         starts.append(start)
         ends.append(end)
         runs.append(1)
-    return Skeleton("".join(chars), tuple(starts), tuple(ends), tuple(runs))
+    return Skeleton("".join(chars), tuple(starts), tuple(ends), tuple(runs), frozenset(word_starts),
+                    _ranges(chained))
+
+
+def _ranges(positions: list[int]) -> tuple[tuple[int, int], ...]:
+    """Sorted positions as [first, last] ranges of consecutive ones."""
+    ranges: list[tuple[int, int]] = []
+    for p in positions:
+        if ranges and ranges[-1][1] == p - 1:
+            ranges[-1] = (ranges[-1][0], p)
+        else:
+            ranges.append((p, p))
+    return tuple(ranges)
