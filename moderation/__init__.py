@@ -106,6 +106,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .review.views import bp as review_bp
     app.register_blueprint(auth_bp)
     app.register_blueprint(review_bp)
+    from .settings.views import bp as settings_bp
+    app.register_blueprint(settings_bp)
     _register_error_handlers(app)
     cli.init_app(app)
     return app

@@ -1,0 +1,46 @@
+"""Who may edit a site's policy: its editors and admins. Every view of the policy page goes through here.
+
+A site the user does not work on, or that does not exist, is "not found" (404), so a crafted
+slug learns nothing; a moderator of the site is refused outright (403): they can see that the
+site exists, but its policy is not theirs to change.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Site, User
+
+POLICY_ROLES = ("editor", "admin")
+
+
+class NotVisible(LookupError):
+    """No such site, or not one of the user's sites."""
+
+
+class Forbidden(PermissionError):
+    """The user works on the site but may not edit its policy."""
+
+
+def can_edit_policies(user: User) -> bool:
+    """Whether the user edits any policy at all (for the top bar's link)."""
+    return bool(user.is_authenticated and user.is_active and user.role in POLICY_ROLES)
+
+
+def editable_sites(user: User) -> list[Site]:
+    """The sites whose policy the user may edit, by name."""
+    if not can_edit_policies(user):
+        return []
+    if user.role == "admin":
+        return list(db.session.scalars(sa.select(Site).order_by(Site.name)))
+    return sorted(user.sites, key=lambda site: site.name)
+
+
+def policy_site_for(user: User, slug: str) -> Site:
+    """The site whose policy the user is about to read or change; raises NotVisible or Forbidden."""
+    site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
+    if site is None or not user.is_active or not user.can_access_site(site.id):
+        raise NotVisible(slug)
+    if user.role not in POLICY_ROLES:
+        raise Forbidden(slug)
+    return site
