@@ -206,7 +206,7 @@ def preview_policy(site: Site, proposed: Policy, window: str, *, current: Policy
     preview.rematched = len(rematch)
     for chunk in _chunks(rematch, CHUNK):
         texts = dict(db.session.execute(sa.select(Comment.id, Comment.text)
-                                        .where(Comment.id.in_([r.id for r in chunk]))).tuples())
+                                        .where(Comment.id.in_([r.id for r in chunk]))).all())
         for item in chunk:
             tally.add(item, texts.get(item.id, ""))
     preview.changed = _describe(tally.changed_ids)
