@@ -23,6 +23,7 @@ TEXTS = {
     "both": "What a stupid trophypark.",                   # queued; banned under the proposal
     "baku": "I visited Baku last year and liked it.",      # approved; suspect under the proposal
     "french": "Ce parc est une honte pour tous et pour toujours, vraiment.",  # a language the model lacks
+    "slur": "They called him a shitskin on the bus.",     # a lexicon slur: queued, whatever the scores
 }
 # Raise toxicity review above the "stupid" scores, ban one word, hold another.
 PROPOSED = {"thresholds.toxicity.review": "0.9", "banned_words": "trophypark", "suspect_words": "baku"}
@@ -65,8 +66,14 @@ def scored(app, site, post_comment):
     save(app, {"suspect_words": []}, "angry is fine")
     states = statuses(app)
     assert states["stupid"][0] == "queued" and states["idiot"][0] == "rejected" and states["calm"][0] == "approved"
-    assert states["angry"][0] == "queued" and states["french"][0] == "queued"
+    assert states["angry"][0] == "queued" and states["french"][0] == "queued" and states["slur"][0] == "queued"
     return app
+
+
+def rescore(app, *extra: str) -> None:
+    result = app.test_cli_runner().invoke(args=["rescore", "--site", "news", "--status", "approved,queued,rejected",
+                                                *extra])
+    assert result.exit_code == 0, result.output
 
 
 @pytest.fixture
@@ -95,9 +102,9 @@ def test_preview_equals_what_the_saved_policy_then_does(scored, editor):
     preview, _ = run_preview(scored, PROPOSED)
     assert preview.current_version == 3
     # the current counts are version 3 applied to the stored scores: "angry" is approved there
-    assert preview.current == Counter({"approved": 4, "queued": 3, "rejected": 1})
+    assert preview.current == Counter({"approved": 4, "queued": 4, "rejected": 1})
     assert preview.human == Counter({"approved": 1}) and preview.unscored == 1
-    assert preview.rematched == 8  # scored under version 2's word lists: matched again
+    assert preview.rematched == 9 and preview.grouped == 0  # scored under version 2's word lists: matched again
     expected_changes = {"angry": ("approved", "approved"), "stupid": ("queued", "approved"),
                         "trophy": ("approved", "rejected"), "both": ("queued", "rejected"),
                         "baku": ("approved", "queued")}
@@ -107,9 +114,7 @@ def test_preview_equals_what_the_saved_policy_then_does(scored, editor):
     # Save the proposal from the page, rescore the window (the path `moderation rescore` takes) and compare.
     values = form_values(editor.client.get("/sites/news/policy").get_data(as_text=True))
     assert editor.post("/sites/news/policy", {**values, **PROPOSED, "action": "save"}, fetch=False).status_code == 303
-    result = scored.test_cli_runner().invoke(args=["rescore", "--site", "news", "--since", "7d",
-                                                   "--status", "approved,queued,rejected"])
-    assert result.exit_code == 0, result.output
+    rescore(scored, "--since", "7d")
     after = statuses(scored, since=since)
     real = Counter(status for key, (status, by) in after.items() if by != "human" and key != "unscored")
     assert real == preview.proposed
@@ -131,10 +136,10 @@ def test_the_page_shows_counts_changes_and_queue_load(scored, editor):
         row = re.search(rf'<tr data-outcome="{status}">(.*?)</tr>', preview).group(1)
         return [int(n) for n in re.findall(r'data-count="\w+">(\d+)<', row)]
 
-    assert counts("approved") == [4, 3] and counts("queued") == [3, 2] and counts("rejected") == [1, 3]
+    assert counts("approved") == [4, 3] and counts("queued") == [4, 3] and counts("rejected") == [1, 3]
     assert "4 comments would be decided differently" in preview
-    # queued per day over 7 days: 2/7 proposed, 3/7 now
-    assert "about <strong>0.3</strong> comments a day for moderators (now 0.4)" in preview
+    # queued per day over 7 days: 3/7 proposed, 4/7 now
+    assert "about <strong>0.4</strong> comments a day for moderators (now 0.6)" in preview
     assert "1 comment decided by moderators" in preview and "1 approved" in preview
     assert "1 comment without a score yet" in preview
     with scored.app_context():
@@ -152,8 +157,8 @@ def test_windows_choose_which_comments_count(scored):
     week, _ = run_preview(scored, {})
     month, _ = run_preview(scored, {}, "30d")
     day, _ = run_preview(scored, {}, "24h")
-    assert week.compared == 8 and day.compared == 8 and month.compared == 9  # "old" is 10 days old
-    assert week.changed_total == 0 and month.current["queued"] == 4
+    assert week.compared == 9 and day.compared == 9 and month.compared == 10  # "old" is 10 days old
+    assert week.changed_total == 0 and month.current["queued"] == 5
     with pytest.raises(ValueError):
         run_preview(scored, {}, "1y")
 
@@ -166,17 +171,38 @@ def test_preview_runs_no_model(scored, monkeypatch):
 
     monkeypatch.setattr(LazyScorer, "score", refuse)
     preview, _ = run_preview(scored, {"thresholds.identity_attack.review": "0.5"})
-    assert preview.compared == 8
+    assert preview.compared == 9
 
 
-def test_threshold_change_only_reads_no_text(scored):
-    """Comments scored under the current word lists are decided from stored matches alone."""
-    result = scored.test_cli_runner().invoke(args=["rescore", "--site", "news", "--status",
-                                                   "approved,queued,rejected"])
-    assert result.exit_code == 0, result.output
-    preview, _ = run_preview(scored, {"thresholds.identity_attack.review": "0.85"})
-    assert preview.rematched == 0 and preview.compared == 8
+def test_threshold_changes_are_counted_by_band_and_equal_the_rescore(scored):
+    """Comments matched under the current word lists are counted by the database, band by band."""
+    rescore(scored)  # everything now scored under version 3
+    unchanged, _ = run_preview(scored, {"thresholds.identity_attack.review": "0.85"})
+    assert unchanged.rematched == 0 and unchanged.compared == 9
+    assert unchanged.grouped == 8  # all but the comment with a lexicon match, decided on its own
     # "idiot" scores identity_attack 0.98: still rejected (by reject 0.9); nothing else moves
-    assert preview.changed_total == 0 and preview.proposed == preview.current
-    words, _ = run_preview(scored, {"banned_words": "baku"})
-    assert words.rematched == 8 and words.moves == Counter({("approved", "rejected"): 1})
+    assert unchanged.changed_total == 0 and unchanged.proposed == unchanged.current
+
+    # Hold every identity attack score above 0.01 (all of them) and reject toxicity from 0.8 ("stupid", 0.84).
+    proposal = {"thresholds.identity_attack.review": "0.01", "thresholds.toxicity.reject": "0.8"}
+    preview, _ = run_preview(scored, proposal)
+    assert preview.grouped == 8 and preview.rematched == 0
+    assert preview.moves == Counter({("approved", "queued"): 4, ("queued", "rejected"): 2})
+    shown = {item.external_id: item for item in preview.changed}
+    assert set(shown) == {"calm", "angry", "trophy", "baku", "stupid", "both"}
+    assert [r["code"] for r in shown["stupid"].after.reasons] == ["toxicity", "identity_attack"]
+    assert shown["stupid"].after.reasons[0]["score"] > 0.8  # the comment's own score, not its band's edge
+    save(scored, {**run_preview(scored, proposal)[1].document}, "stricter")
+    rescore(scored, "--since", "7d")
+    after = statuses(scored, since=utcnow() - timedelta(days=7))
+    real = Counter(status for key, (status, by) in after.items() if by != "human" and key != "unscored")
+    assert real == preview.proposed
+    assert {key for key, item in shown.items() if after[key][0] == item.after.status} == set(shown)
+
+
+def test_word_list_changes_match_the_texts_again(scored):
+    rescore(scored)
+    preview, _ = run_preview(scored, {"banned_words": "baku"})
+    assert preview.rematched == 9 and preview.grouped == 0
+    assert preview.moves == Counter({("approved", "rejected"): 1})
+    assert preview.changed[0].after.reasons[0] == {"code": "banned_word", "term": "baku", "start": 10, "end": 14}

@@ -1,16 +1,24 @@
 """What a proposed policy would do to a site's recent comments, from their stored scores and matches.
 
-No model runs: each comment's stored assessment (the scores, language and lexicon matches of
-its current revision) goes through the same pure `policy.decide` that scoring uses, once
-under the current policy and once under the proposed one. Site word matches depend on the
-word lists, so where a policy's lists differ from those the comment was matched under, its
-text is matched again with the proposed lists (the same matcher, no model). That is why
-the preview equals what the policy then does when the comments are rescored.
+No model runs: each comment's stored assessment (the scores, language and matches of its
+current revision) goes through the same pure `policy.decide` that scoring uses, once under
+the current policy and once under the proposed one, so the preview equals what the policy
+then does when the comments are rescored.
 
-- A human's decision is never changed by a policy: those comments are counted apart.
-- A comment without scores (the scorer was down) cannot be previewed: counted apart too.
-- Rows are read in chunks with only the columns decide needs, newest first (an index on
-  site_id, received_at), and texts only for comments that need their words matched again.
+Two paths, one rule:
+
+- **Grouped** (most comments: no word matches, scored under word lists equal to both
+  policies'): `decide` compares each score with the policies' thresholds and nothing else,
+  so the database sorts every comment into bands between the thresholds of both policies
+  and counts them (one GROUP BY; PostgreSQL parses each comment's scores once through
+  json_to_record). `decide` then runs once per band combination, on a score at the band's
+  lower edge: the same side of every threshold as each comment in it, so the same status.
+- **Per comment** (comments with word matches, or scored under other word lists): rows are
+  read in chunks with only the needed columns, their site words matched again where a
+  policy's lists differ from those they were matched with, and decided one by one.
+
+A human's decision is never changed by a policy, and a comment without scores (the scorer
+was down) cannot be previewed: both are counted apart.
 """
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db
 from ..models import Comment, PolicyVersion, Site, utcnow
@@ -36,9 +45,9 @@ WINDOWS: Mapping[str, tuple[timedelta, str]] = {
     "30d": (timedelta(days=30), "last 30 days"),
 }
 DEFAULT_WINDOW = "7d"
-OUTCOMES = ("approved", "queued", "rejected", "pending")
 CHUNK = 5000
 SHOWN_CHANGES = 50
+MAX_EXAMPLE_GROUPS = 500  # band combinations searched for example comments
 _SITE_WORDS = (BANNED, SUSPECT)
 
 WordLists = tuple[tuple[str, ...], tuple[str, ...]]
@@ -69,6 +78,7 @@ class Preview:
     unscored: int = 0  # no stored scores: nothing to preview
     moves: Counter = field(default_factory=Counter)  # (before, after) -> comments
     changed: list[ChangedComment] = field(default_factory=list)  # the newest SHOWN_CHANGES
+    grouped: int = 0  # comments decided by band (see the module's docstring)
     rematched: int = 0  # comments whose text was matched again for changed word lists
     seconds: float = 0.0
 
@@ -136,9 +146,72 @@ def _ordered(matches: Iterable[Match]) -> list[Match]:
     return sorted(matches, key=lambda m: (m.start, m.end, m.category))  # the order scoring reports them in
 
 
+# --- the grouped path ---------------------------------------------------------------------------
+
+
+class _Bands:
+    """Per category, the sorted thresholds of both policies; a score's band is how many it reaches."""
+
+    def __init__(self, policies: Sequence[Policy]) -> None:
+        levels: dict[str, set[float]] = {}
+        for policy in policies:
+            for name, threshold in policy.thresholds.items():
+                for value in (threshold.review, threshold.reject):
+                    if value is not None:
+                        levels.setdefault(name, set()).add(float(value))
+        self.edges = {name: sorted(values) for name, values in sorted(levels.items())}
+
+    def expression(self, name: str, score: ColumnElement) -> ColumnElement[int]:
+        """-1 for no score, else the number of the category's thresholds at or below it (decide's >=)."""
+        edges = self.edges[name]
+        whens = [(score.is_(None), -1)]
+        whens += [(score >= edge, index + 1) for index, edge in reversed(list(enumerate(edges)))]
+        return sa.case(*whens, else_=0)
+
+    def representative(self, bands: Sequence[int]) -> dict[str, float]:
+        """Scores on the lower edge of each band: on the same side of every threshold as the band's comments."""
+        scores = {}
+        for (name, edges), band in zip(self.edges.items(), bands):
+            if band >= 0:
+                scores[name] = edges[band - 1] if band > 0 else 0.0
+        return scores
+
+
+def _score_columns(bands: _Bands) -> tuple[Any, dict[str, ColumnElement]]:
+    """The FROM clause and one float column per category, parsed once per comment."""
+    names = list(bands.edges)
+    if db.engine.dialect.name == "postgresql":
+        # json_to_record parses the JSON once; an object is guaranteed so a JSON null cannot raise.
+        objects = sa.case((sa.func.json_typeof(Comment.scores) == "object", Comment.scores),
+                          else_=sa.cast(sa.literal("{}"), sa.JSON))
+        record = (sa.func.json_to_record(objects)
+                  .table_valued(*[sa.column(name, sa.Float) for name in names] or [sa.column("_none", sa.Float)])
+                  .render_derived(name="score_record", with_types=True))
+        source = sa.join(Comment, record, sa.true())
+        return source, {name: record.c[name] for name in names}
+    return Comment.__table__, {name: sa.func.json_extract(Comment.scores, f'$."{name}"') for name in names}
+
+
+def _scored() -> ColumnElement[bool]:
+    typeof = sa.func.json_typeof if db.engine.dialect.name == "postgresql" else sa.func.json_type
+    return typeof(Comment.scores) == "object"
+
+
+def _unsupported(covered: frozenset[str] | None) -> ColumnElement[int]:
+    """1 where decide would find the language not covered (language set and not in `covered`)."""
+    if covered is None:
+        return sa.literal(0)
+    return sa.case((sa.and_(Comment.language.is_not(None), Comment.language != "",
+                            Comment.language.not_in(sorted(covered))), 1), else_=0)
+
+
+# --- the preview --------------------------------------------------------------------------------
+
+
 @dataclass
 class _Row:
     id: int
+    received_at: datetime
     scores: dict[str, float]
     language: str | None
     lexicon: list[Match]  # the deployment lexicon's matches, as stored
@@ -146,33 +219,39 @@ class _Row:
     lists: WordLists | None  # the word lists those were found with (None: unknown)
 
 
-class _Tally:
-    """Decides each comment under both policies and counts (pure once the rows are read)."""
-
+class _Comparison:
     def __init__(self, preview: Preview, current: Policy, proposed: Policy,
                  covered: frozenset[str] | None) -> None:
         self.preview = preview
         self.policies = (current, proposed)
         self.covered = covered
-        self.changed_ids: list[tuple[int, Decision, Decision]] = []
+        # (received_at, id, before, after) of changed comments, for the examples
+        self.examples: list[tuple[datetime, int, Decision, Decision]] = []
+
+    def decide_both(self, scores: Mapping[str, float], matches_for, language: str | None) -> tuple[Decision, Decision]:
+        before, after = (decide(scores, matches_for(policy), policy, language=language,
+                                covered_languages=self.covered) for policy in self.policies)
+        return before, after
+
+    def count(self, before: Decision, after: Decision, comments: int) -> None:
+        self.preview.current[before.status] += comments
+        self.preview.proposed[after.status] += comments
+        if before.status != after.status:
+            self.preview.moves[(before.status, after.status)] += comments
+
+    def add_row(self, row: _Row, text: str | None = None) -> None:
+        def matches_for(policy: Policy) -> list[Match]:
+            lists = _words(policy)
+            site = row.site if row.lists == lists else site_word_matches(text or "", lists)
+            return _ordered([*row.lexicon, *site])
+
+        before, after = self.decide_both(row.scores, matches_for, row.language)
+        self.count(before, after, 1)
+        if before.status != after.status and len(self.examples) < SHOWN_CHANGES:
+            self.examples.append((row.received_at, row.id, before, after))
 
     def needs_text(self, row: _Row) -> bool:
         return any(row.lists != _words(policy) for policy in self.policies)
-
-    def add(self, row: _Row, text: str | None = None) -> None:
-        outcomes = []
-        for policy in self.policies:
-            lists = _words(policy)
-            site = row.site if row.lists == lists else site_word_matches(text or "", lists)
-            outcomes.append(decide(row.scores, _ordered([*row.lexicon, *site]), policy,
-                                   language=row.language, covered_languages=self.covered))
-        before, after = outcomes
-        self.preview.current[before.status] += 1
-        self.preview.proposed[after.status] += 1
-        if before.status != after.status:
-            self.preview.moves[(before.status, after.status)] += 1
-            if len(self.changed_ids) < SHOWN_CHANGES:
-                self.changed_ids.append((row.id, before, after))
 
 
 def preview_policy(site: Site, proposed: Policy, window: str, *, current: Policy,
@@ -182,36 +261,101 @@ def preview_policy(site: Site, proposed: Policy, window: str, *, current: Policy
     started = time.perf_counter()
     since = window_start(window, now)
     preview = Preview(window=window, since=since, current_version=current_version)
-    tally = _Tally(preview, current, proposed, covered_languages)
+    comparison = _Comparison(preview, current, proposed, covered_languages)
+    in_window = sa.and_(Comment.site_id == site.id, Comment.received_at >= since)
+    human = sa.func.coalesce(Comment.decided_by, "") == "human"
+
+    # Grouped through a subquery: PostgreSQL only groups by an expression it can see is the same.
+    kinds = sa.select(Comment.status, human.label("human"), _scored().label("scored")).where(in_window).subquery()
+    for status, is_human, scored, comments in db.session.execute(
+            sa.select(kinds.c.status, kinds.c.human, kinds.c.scored, sa.func.count())
+            .group_by(kinds.c.status, kinds.c.human, kinds.c.scored)):
+        if is_human:
+            preview.human[status] += comments
+        elif not scored:
+            preview.unscored += comments
+
+    # Versions whose word lists equal both policies': their comments' word matches hold for both.
+    same_lists = [number for number, lists in word_lists_by_version(site.id).items()
+                  if all(lists == _words(policy) for policy in (current, proposed))]
+    version_ok = sa.or_(Comment.policy_version.in_([n for n in same_lists if n is not None]),
+                        Comment.policy_version.is_(None) if None in same_lists else sa.false())
+    grouped = sa.case((sa.and_(sa.func.json_array_length(Comment.matches) == 0, version_ok), 1), else_=0)
+    candidates = sa.and_(in_window, sa.not_(human), _scored())
+
+    bands = _Bands(comparison.policies)
+    changed_groups = _compare_grouped(comparison, bands, sa.and_(candidates, grouped == 1))
+    _compare_rows(comparison, site, sa.and_(candidates, grouped == 0))
+    examples = comparison.examples + _grouped_examples(comparison, bands, sa.and_(candidates, grouped == 1),
+                                                       changed_groups)
+    examples.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    preview.changed = _describe(examples[:SHOWN_CHANGES])
+    preview.seconds = time.perf_counter() - started
+    return preview
+
+
+def _group_key(bands: _Bands, covered: frozenset[str] | None, columns: Mapping[str, ColumnElement]) -> list:
+    return [_unsupported(covered), *(bands.expression(name, columns[name]) for name in bands.edges)]
+
+
+def _compare_grouped(comparison: _Comparison, bands: _Bands, where: ColumnElement[bool]) -> list[tuple]:
+    """Count the grouped comments by band combination; returns the combinations whose outcome changes."""
+    source, columns = _score_columns(bands)
+    key = [value.label(f"k{i}") for i, value in enumerate(_group_key(bands, comparison.covered, columns))]
+    keyed = sa.select(*key, Comment.language).select_from(source).where(where).subquery()
+    grouping = [keyed.c[f"k{i}"] for i in range(len(key))]
+    query = sa.select(*grouping, sa.func.min(keyed.c.language), sa.func.count()).group_by(*grouping)
+    changed = []
+    for row in db.session.execute(query):
+        unsupported, band_values, language, comments = row[0], row[1:-2], row[-2], row[-1]
+        before, after = comparison.decide_both(bands.representative(band_values), lambda policy: [],
+                                               language if unsupported else None)
+        comparison.count(before, after, comments)
+        comparison.preview.grouped += comments
+        if before.status != after.status:
+            changed.append(tuple(row[:-2]))
+    return changed
+
+
+def _grouped_examples(comparison: _Comparison, bands: _Bands, where: ColumnElement[bool],
+                      groups: list[tuple]) -> list[tuple[datetime, int, Decision, Decision]]:
+    """The newest comments of the changed band combinations, decided on their own scores for their reasons."""
+    if not groups:
+        return []
+    source, columns = _score_columns(bands)
+    key = _group_key(bands, comparison.covered, columns)
+    query = (sa.select(Comment.id, Comment.received_at, Comment.scores, Comment.language).select_from(source)
+             .where(where, sa.tuple_(*key).in_(groups[:MAX_EXAMPLE_GROUPS]))
+             .order_by(Comment.received_at.desc(), Comment.id.desc()).limit(SHOWN_CHANGES))
+    examples = []
+    for row in db.session.execute(query):
+        before, after = comparison.decide_both(row.scores, lambda policy: [], row.language)
+        examples.append((row.received_at, row.id, before, after))
+    return examples
+
+
+def _compare_rows(comparison: _Comparison, site: Site, where: ColumnElement[bool]) -> None:
+    """Decide the remaining comments one by one, newest first, matching texts again where needed."""
     lists_by_version = word_lists_by_version(site.id)
-    query = (sa.select(Comment.id, Comment.decided_by, Comment.status, Comment.scores, Comment.matches,
-                       Comment.language, Comment.policy_version)
-             .where(Comment.site_id == site.id, Comment.received_at >= since)
-             .order_by(Comment.received_at.desc(), Comment.id.desc()))
+    query = (sa.select(Comment.id, Comment.received_at, Comment.scores, Comment.matches, Comment.language,
+                       Comment.policy_version)
+             .where(where).order_by(Comment.received_at.desc(), Comment.id.desc()))
     rematch: list[_Row] = []
     for row in db.session.execute(query.execution_options(yield_per=CHUNK)):
-        if row.decided_by == "human":
-            preview.human[row.status] += 1
-            continue
-        if not isinstance(row.scores, dict):
-            preview.unscored += 1
-            continue
         stored = [_match(m) for m in row.matches or () if isinstance(m, Mapping)]
-        item = _Row(row.id, row.scores, row.language, [m for m in stored if m.category not in _SITE_WORDS],
+        item = _Row(row.id, row.received_at, row.scores, row.language,
+                    [m for m in stored if m.category not in _SITE_WORDS],
                     [m for m in stored if m.category in _SITE_WORDS], lists_by_version.get(row.policy_version))
-        if tally.needs_text(item):
+        if comparison.needs_text(item):
             rematch.append(item)
         else:
-            tally.add(item)
-    preview.rematched = len(rematch)
+            comparison.add_row(item)
+    comparison.preview.rematched = len(rematch)
     for chunk in _chunks(rematch, CHUNK):
         texts = dict(db.session.execute(sa.select(Comment.id, Comment.text)
                                         .where(Comment.id.in_([r.id for r in chunk]))).all())
         for item in chunk:
-            tally.add(item, texts.get(item.id, ""))
-    preview.changed = _describe(tally.changed_ids)
-    preview.seconds = time.perf_counter() - started
-    return preview
+            comparison.add_row(item, texts.get(item.id, ""))
 
 
 def _chunks(items: Sequence[_Row], size: int) -> Iterable[Sequence[_Row]]:
@@ -219,15 +363,15 @@ def _chunks(items: Sequence[_Row], size: int) -> Iterable[Sequence[_Row]]:
         yield items[start:start + size]
 
 
-def _describe(changed: list[tuple[int, Decision, Decision]]) -> list[ChangedComment]:
+def _describe(changed: list[tuple[datetime, int, Decision, Decision]]) -> list[ChangedComment]:
     """The shown changes with what the page needs to name each comment (one query)."""
     if not changed:
         return []
     rows = {row.id: row for row in db.session.execute(
         sa.select(Comment.id, Comment.external_id, Comment.author_name, Comment.author_id, Comment.text)
-        .where(Comment.id.in_([item[0] for item in changed])))}
+        .where(Comment.id.in_([item[1] for item in changed])))}
     described = []
-    for comment_id, before, after in changed:
+    for _, comment_id, before, after in changed:
         row = rows.get(comment_id)
         text = " ".join((row.text or "").split()) if row else ""
         described.append(ChangedComment(
