@@ -218,3 +218,21 @@ def test_cli_import_records_the_actor(app, runner, site, tmp_path, monkeypatch):
     refused = runner.invoke(args=["policy", "import", "news", str(path), "--actor", "  "])
     assert refused.exit_code != 0 and "--actor EMAIL" in refused.output
     assert len(versions(app)) == 3
+
+
+def test_the_demo_prints_an_editor_account_that_reaches_the_policy_page(app, runner):
+    import socket
+
+    from review_support import login
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = runner.invoke(args=["demo", "--no-serve", "--port", str(port)])
+    assert result.exit_code == 0, result.output
+    password = re.search(r"editor@demo\.example  password: (\S+)", result.output).group(1)
+    assert f"http://127.0.0.1:{port}/sites/demo/policy" in result.output
+    client = app.test_client()
+    assert login(client, "editor@demo.example", password).status_code == 302
+    page = client.get("/sites/demo/policy")
+    assert page.status_code == 200 and "Policy for Demo newsroom" in page.get_data(as_text=True)
