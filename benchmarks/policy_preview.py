@@ -167,7 +167,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"| reading every row into Python (for comparison) | {reading:.2f} |")
             print(f"| threshold change (identity_attack review 0.6 -> 0.4) | {threshold_time:.2f} |")
             if not args.skip_words:
+                import moderation.settings.preview as preview_module
+
+                limit, preview_module.MAX_REMATCH = preview_module.MAX_REMATCH, 10 ** 9  # measure past the page's limit
                 words_time, word_preview = timed(lambda: run(words), 1)
+                preview_module.MAX_REMATCH = limit
                 print(f"| word-list change (every text matched again: {word_preview.rematched:,}) | {words_time:.2f} |")
             print(f"threshold preview of {preview.compared:,} comments: {threshold_time:.2f} s "
                   f"({'within' if threshold_time <= 2 else 'OVER'} the 2 s target)")

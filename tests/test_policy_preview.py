@@ -206,3 +206,15 @@ def test_word_list_changes_match_the_texts_again(scored):
     assert preview.rematched == 9 and preview.grouped == 0
     assert preview.moves == Counter({("approved", "rejected"): 1})
     assert preview.changed[0].after.reasons[0] == {"code": "banned_word", "term": "baku", "start": 10, "end": 14}
+
+
+def test_a_word_list_preview_too_large_for_a_page_asks_for_a_shorter_window(scored, editor, monkeypatch):
+    import moderation.settings.preview as preview_module
+
+    monkeypatch.setattr(preview_module, "MAX_REMATCH", 5)
+    preview, _ = run_preview(scored, {"banned_words": "baku"})
+    assert preview.too_many_to_rematch == 9 and preview.compared == 0 and not preview.changed
+    values = form_values(editor.client.get("/sites/news/policy").get_data(as_text=True))
+    page = editor.post("/sites/news/policy", {**values, "banned_words": "baku", "action": "preview"},
+                       fetch=False).get_data(as_text=True)
+    assert "Choose a shorter window" in page and 'data-outcome="approved"' not in page

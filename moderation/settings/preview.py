@@ -48,6 +48,10 @@ DEFAULT_WINDOW = "7d"
 CHUNK = 5000
 SHOWN_CHANGES = 50
 MAX_EXAMPLE_GROUPS = 500  # band combinations searched for example comments
+# Matching texts again runs the lexicon matcher in Python (about 0.3-0.8 ms a comment): past
+# this many, a page request would hold a web worker for too long, so the page asks for a
+# shorter window instead of answering with partial counts.
+MAX_REMATCH = 20_000
 _SITE_WORDS = (BANNED, SUSPECT)
 
 WordLists = tuple[tuple[str, ...], tuple[str, ...]]
@@ -80,6 +84,7 @@ class Preview:
     changed: list[ChangedComment] = field(default_factory=list)  # the newest SHOWN_CHANGES
     grouped: int = 0  # comments decided by band (see the module's docstring)
     rematched: int = 0  # comments whose text was matched again for changed word lists
+    too_many_to_rematch: int = 0  # set (and nothing counted) when over MAX_REMATCH
     seconds: float = 0.0
 
     @property
@@ -286,6 +291,10 @@ def preview_policy(site: Site, proposed: Policy, window: str, *, current: Policy
     bands = _Bands(comparison.policies)
     changed_groups = _compare_grouped(comparison, bands, sa.and_(candidates, grouped == 1))
     _compare_rows(comparison, site, sa.and_(candidates, grouped == 0))
+    if preview.too_many_to_rematch:
+        preview.current, preview.proposed, preview.moves = Counter(), Counter(), Counter()
+        preview.seconds = time.perf_counter() - started
+        return preview
     examples = comparison.examples + _grouped_examples(comparison, bands, sa.and_(candidates, grouped == 1),
                                                        changed_groups)
     examples.sort(key=lambda item: (item[0], item[1]), reverse=True)
@@ -350,6 +359,9 @@ def _compare_rows(comparison: _Comparison, site: Site, where: ColumnElement[bool
             rematch.append(item)
         else:
             comparison.add_row(item)
+    if len(rematch) > MAX_REMATCH:
+        comparison.preview.too_many_to_rematch = len(rematch)
+        return
     comparison.preview.rematched = len(rematch)
     for chunk in _chunks(rematch, CHUNK):
         texts = dict(db.session.execute(sa.select(Comment.id, Comment.text)
