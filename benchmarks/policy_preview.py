@@ -4,7 +4,7 @@ Fills a fresh database (PostgreSQL schema or SQLite file) through SQL with N sco
 in the window (plus older ones outside it, and another site's), shaped like real traffic:
 seven Detoxify scores skewed towards 0, a lexicon match on 1 in 50, a moderator's decision
 on 1 in 20, French on 1 in 30. Then times the editors' preview
-(moderation.settings.preview.preview_policy) the way the page calls it:
+(moderation.settings.preview.preview_policy, bands in moderation.settings.bands) the way the page calls it:
 
 - a threshold change (the common case: decided from stored scores and matches alone);
 - a word-list change (every text in the window is matched again with the new lists);

@@ -37,6 +37,7 @@ from ..extensions import db
 from ..models import Comment, PolicyVersion, Site, utcnow
 from ..policy import BANNED, DEFAULT_POLICY, SUSPECT, Decision, Policy, decide
 from ..scoring.lexicon import Lexicon, Match
+from .bands import Bands, group_key, score_columns, scored
 
 # name -> (length, label); the page offers these.
 WINDOWS: Mapping[str, tuple[timedelta, str]] = {
@@ -151,65 +152,6 @@ def _ordered(matches: Iterable[Match]) -> list[Match]:
     return sorted(matches, key=lambda m: (m.start, m.end, m.category))  # the order scoring reports them in
 
 
-# --- the grouped path ---------------------------------------------------------------------------
-
-
-class _Bands:
-    """Per category, the sorted thresholds of both policies; a score's band is how many it reaches."""
-
-    def __init__(self, policies: Sequence[Policy]) -> None:
-        levels: dict[str, set[float]] = {}
-        for policy in policies:
-            for name, threshold in policy.thresholds.items():
-                for value in (threshold.review, threshold.reject):
-                    if value is not None:
-                        levels.setdefault(name, set()).add(float(value))
-        self.edges = {name: sorted(values) for name, values in sorted(levels.items())}
-
-    def expression(self, name: str, score: ColumnElement) -> ColumnElement[int]:
-        """-1 for no score, else the number of the category's thresholds at or below it (decide's >=)."""
-        edges = self.edges[name]
-        whens = [(score.is_(None), -1)]
-        whens += [(score >= edge, index + 1) for index, edge in reversed(list(enumerate(edges)))]
-        return sa.case(*whens, else_=0)
-
-    def representative(self, bands: Sequence[int]) -> dict[str, float]:
-        """Scores on the lower edge of each band: on the same side of every threshold as the band's comments."""
-        scores = {}
-        for (name, edges), band in zip(self.edges.items(), bands):
-            if band >= 0:
-                scores[name] = edges[band - 1] if band > 0 else 0.0
-        return scores
-
-
-def _score_columns(bands: _Bands) -> tuple[Any, dict[str, ColumnElement]]:
-    """The FROM clause and one float column per category, parsed once per comment."""
-    names = list(bands.edges)
-    if db.engine.dialect.name == "postgresql":
-        # json_to_record parses the JSON once; an object is guaranteed so a JSON null cannot raise.
-        objects = sa.case((sa.func.json_typeof(Comment.scores) == "object", Comment.scores),
-                          else_=sa.cast(sa.literal("{}"), sa.JSON))
-        record = (sa.func.json_to_record(objects)
-                  .table_valued(*[sa.column(name, sa.Float) for name in names] or [sa.column("_none", sa.Float)])
-                  .render_derived(name="score_record", with_types=True))
-        source = sa.join(Comment, record, sa.true())
-        return source, {name: record.c[name] for name in names}
-    return Comment.__table__, {name: sa.func.json_extract(Comment.scores, f'$."{name}"') for name in names}
-
-
-def _scored() -> ColumnElement[bool]:
-    typeof = sa.func.json_typeof if db.engine.dialect.name == "postgresql" else sa.func.json_type
-    return typeof(Comment.scores) == "object"
-
-
-def _unsupported(covered: frozenset[str] | None) -> ColumnElement[int]:
-    """1 where decide would find the language not covered (language set and not in `covered`)."""
-    if covered is None:
-        return sa.literal(0)
-    return sa.case((sa.and_(Comment.language.is_not(None), Comment.language != "",
-                            Comment.language.not_in(sorted(covered))), 1), else_=0)
-
-
 # --- the preview --------------------------------------------------------------------------------
 
 
@@ -271,13 +213,13 @@ def preview_policy(site: Site, proposed: Policy, window: str, *, current: Policy
     human = sa.func.coalesce(Comment.decided_by, "") == "human"
 
     # Grouped through a subquery: PostgreSQL only groups by an expression it can see is the same.
-    kinds = sa.select(Comment.status, human.label("human"), _scored().label("scored")).where(in_window).subquery()
-    for status, is_human, scored, comments in db.session.execute(
+    kinds = sa.select(Comment.status, human.label("human"), scored().label("scored")).where(in_window).subquery()
+    for status, is_human, has_scores, comments in db.session.execute(
             sa.select(kinds.c.status, kinds.c.human, kinds.c.scored, sa.func.count())
             .group_by(kinds.c.status, kinds.c.human, kinds.c.scored)):
         if is_human:
             preview.human[status] += comments
-        elif not scored:
+        elif not has_scores:
             preview.unscored += comments
 
     # Versions whose word lists equal both policies': their comments' word matches hold for both.
@@ -286,9 +228,9 @@ def preview_policy(site: Site, proposed: Policy, window: str, *, current: Policy
     version_ok = sa.or_(Comment.policy_version.in_([n for n in same_lists if n is not None]),
                         Comment.policy_version.is_(None) if None in same_lists else sa.false())
     grouped = sa.case((sa.and_(sa.func.json_array_length(Comment.matches) == 0, version_ok), 1), else_=0)
-    candidates = sa.and_(in_window, sa.not_(human), _scored())
+    candidates = sa.and_(in_window, sa.not_(human), scored())
 
-    bands = _Bands(comparison.policies)
+    bands = Bands(comparison.policies)
     changed_groups = _compare_grouped(comparison, bands, sa.and_(candidates, grouped == 1))
     _compare_rows(comparison, site, sa.and_(candidates, grouped == 0))
     if preview.too_many_to_rematch:
@@ -303,14 +245,10 @@ def preview_policy(site: Site, proposed: Policy, window: str, *, current: Policy
     return preview
 
 
-def _group_key(bands: _Bands, covered: frozenset[str] | None, columns: Mapping[str, ColumnElement]) -> list:
-    return [_unsupported(covered), *(bands.expression(name, columns[name]) for name in bands.edges)]
-
-
-def _compare_grouped(comparison: _Comparison, bands: _Bands, where: ColumnElement[bool]) -> list[tuple]:
+def _compare_grouped(comparison: _Comparison, bands: Bands, where: ColumnElement[bool]) -> list[tuple]:
     """Count the grouped comments by band combination; returns the combinations whose outcome changes."""
-    source, columns = _score_columns(bands)
-    key = [value.label(f"k{i}") for i, value in enumerate(_group_key(bands, comparison.covered, columns))]
+    source, columns = score_columns(bands)
+    key = [value.label(f"k{i}") for i, value in enumerate(group_key(bands, comparison.covered, columns))]
     keyed = sa.select(*key, Comment.language).select_from(source).where(where).subquery()
     grouping = [keyed.c[f"k{i}"] for i in range(len(key))]
     query = sa.select(*grouping, sa.func.min(keyed.c.language), sa.func.count()).group_by(*grouping)
@@ -326,13 +264,13 @@ def _compare_grouped(comparison: _Comparison, bands: _Bands, where: ColumnElemen
     return changed
 
 
-def _grouped_examples(comparison: _Comparison, bands: _Bands, where: ColumnElement[bool],
+def _grouped_examples(comparison: _Comparison, bands: Bands, where: ColumnElement[bool],
                       groups: list[tuple]) -> list[tuple[datetime, int, Decision, Decision]]:
     """The newest comments of the changed band combinations, decided on their own scores for their reasons."""
     if not groups:
         return []
-    source, columns = _score_columns(bands)
-    key = _group_key(bands, comparison.covered, columns)
+    source, columns = score_columns(bands)
+    key = group_key(bands, comparison.covered, columns)
     query = (sa.select(Comment.id, Comment.received_at, Comment.scores, Comment.language).select_from(source)
              .where(where, sa.tuple_(*key).in_(groups[:MAX_EXAMPLE_GROUPS]))
              .order_by(Comment.received_at.desc(), Comment.id.desc()).limit(SHOWN_CHANGES))
