@@ -218,3 +218,28 @@ def test_a_word_list_preview_too_large_for_a_page_asks_for_a_shorter_window(scor
     page = editor.post("/sites/news/policy", {**values, "banned_words": "baku", "action": "preview"},
                        fetch=False).get_data(as_text=True)
     assert "Choose a shorter window" in page and 'data-outcome="approved"' not in page
+
+
+def test_an_unchanged_list_keeps_its_stored_matches_and_only_the_changed_one_is_matched(scored, monkeypatch):
+    import moderation.settings.preview as preview_module
+
+    save(scored, {"banned_words": ["trophypark"]}, "ban the park's nickname")
+    rescore(scored)
+    assert statuses(scored)["trophy"][0] == "rejected"
+    matched = []
+    real = preview_module._site_lexicon
+
+    def spy(words, category):
+        matched.append(category)
+        return real(words, category)
+
+    monkeypatch.setattr(preview_module, "_site_lexicon", spy)
+    proposal = {"banned_words": "trophypark", "suspect_words": "baku"}
+    preview, form = run_preview(scored, proposal)
+    assert set(matched) == {"suspect_word"}  # the banned list did not change: its stored matches stand
+    assert preview.moves == Counter({("approved", "queued"): 1})
+    save(scored, form.document, "hold Baku")
+    rescore(scored, "--since", "7d")
+    after = statuses(scored, since=utcnow() - timedelta(days=7))
+    assert Counter(s for k, (s, by) in after.items() if by != "human" and k != "unscored") == preview.proposed
+    assert after["trophy"][0] == "rejected" and after["baku"][0] == "queued"

@@ -134,11 +134,18 @@ def _site_lexicon(words: tuple[str, ...], category: str) -> Lexicon:
     return Lexicon.from_words(words, category)
 
 
-def site_word_matches(text: str, lists: WordLists) -> list[Match]:
-    """A text's banned and suspect word matches under these lists (as scoring finds them)."""
+def site_word_matches(text: str, lists: WordLists, *, stored: Sequence[Match] = (),
+                      stored_lists: WordLists | None = None) -> list[Match]:
+    """A text's banned and suspect word matches under these lists (as scoring finds them).
+
+    Each list is its own matcher, so a list equal to the one the stored matches came from
+    keeps those matches and only a changed list is matched again (the slow part).
+    """
     found: list[Match] = []
-    for words, category in zip(lists, _SITE_WORDS):
-        if words:
+    for index, (words, category) in enumerate(zip(lists, _SITE_WORDS)):
+        if stored_lists is not None and stored_lists[index] == words:
+            found.extend(m for m in stored if m.category == category)
+        elif words:
             found.extend(_site_lexicon(words, category).find(text))
     return found
 
@@ -189,7 +196,8 @@ class _Comparison:
     def add_row(self, row: _Row, text: str | None = None) -> None:
         def matches_for(policy: Policy) -> list[Match]:
             lists = _words(policy)
-            site = row.site if row.lists == lists else site_word_matches(text or "", lists)
+            site = row.site if row.lists == lists else site_word_matches(text or "", lists, stored=row.site,
+                                                                        stored_lists=row.lists)
             return _ordered([*row.lexicon, *site])
 
         before, after = self.decide_both(row.scores, matches_for, row.language)
