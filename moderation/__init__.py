@@ -116,6 +116,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     perspective.init_app(app)
     from .settings.insights_views import bp as insights_bp
     app.register_blueprint(insights_bp)
+    from .settings.views import bp as settings_bp
+    app.register_blueprint(settings_bp)
     _register_error_handlers(app)
     cli.init_app(app)
     return app

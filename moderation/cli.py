@@ -154,23 +154,41 @@ def policy_export(slug: str) -> None:
     click.echo(json.dumps(policy.to_dict(), indent=2, ensure_ascii=False))
 
 
+def _os_user() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser().strip() or None
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return None
+
+
 @policy_cli.command("import")
 @click.argument("slug")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--actor", metavar="EMAIL", help="Who makes this change (default: the OS user).")
+@click.option("--note", help="Why (shown in the page's history; default: the file's name).")
 @with_appcontext
-def policy_import(slug: str, file) -> None:
+def policy_import(slug: str, file, actor: str | None, note: str | None) -> None:
     """Save FILE (JSON, '-' for stdin) as the site's new policy version."""
+    from .auth.users import by_email
     from .policy_versions import save_policy
     from .policy import PolicyError
     from .sites import SiteError, require
 
+    actor = (actor or "").strip() or _os_user()
+    if not actor:
+        _fail("cannot tell who is importing (the OS user has no name): give --actor EMAIL")
     try:
         document = json.load(file)
     except json.JSONDecodeError as error:
         _fail(f"{file.name} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")
     try:
         site = require(slug)
-        version = save_policy(site, document, actor_type="cli", note=f"imported from {file.name}")
+        user = by_email(actor)
+        version = save_policy(site, document, actor_type="cli", actor_id=actor, author=actor,
+                              user_id=user.id if user is not None else None,
+                              note=note or f"imported from {file.name}")
         db.session.commit()
     except SiteError as error:
         db.session.rollback()

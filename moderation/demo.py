@@ -1,4 +1,4 @@
-"""`moderation demo`: a working service on SQLite with a demo site, an admin and the sample comments."""
+"""`moderation demo`: a working service on SQLite with a demo site, an admin, an editor, a moderator and the sample comments."""
 from __future__ import annotations
 
 import json
@@ -18,6 +18,7 @@ from .extensions import db
 DEMO_SITE = "demo"
 DEMO_ADMIN = "admin@demo.example"
 DEMO_MODERATOR = "moderator@demo.example"
+DEMO_EDITOR = "editor@demo.example"
 
 
 def sample_comments() -> list[dict]:
@@ -40,7 +41,7 @@ def ensure_demo_accounts() -> tuple[str, dict[str, str]]:
         # The demo prints fresh credentials each run: the old ones were only ever on a terminal.
         site.secret = secret = new_webhook_secret()
     passwords = {}
-    for email, role in ((DEMO_ADMIN, "admin"), (DEMO_MODERATOR, "moderator")):
+    for email, role in ((DEMO_ADMIN, "admin"), (DEMO_EDITOR, "editor"), (DEMO_MODERATOR, "moderator")):
         password = passwords[email] = secrets.token_urlsafe(12)
         user = by_email(email)
         if user is None:
@@ -137,6 +138,8 @@ def demo_command(host: str, port: int, no_serve: bool, verbose: bool) -> None:
         worker = _start_worker(app)
     click.echo(f"\nServing on {base_url}  (UI: {base_url}/, API: {base_url}/api/v1/)")
     click.echo(f"  admin:      {DEMO_ADMIN}  password: {passwords[DEMO_ADMIN]}")
+    click.echo(f"  editor:     {DEMO_EDITOR}  password: {passwords[DEMO_EDITOR]}  "
+               f"(the policy page: {base_url}/sites/{DEMO_SITE}/policy)")
     click.echo(f"  moderator:  {DEMO_MODERATOR}  password: {passwords[DEMO_MODERATOR]}")
     click.echo(f"  site '{DEMO_SITE}' webhook secret: {secret}")
     if no_serve:

@@ -1,4 +1,4 @@
-"""Site policies as versions: read the current one, save a new one."""
+"""Site policies as versions: read the current one, save a new one, list and restore past ones."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,8 +7,14 @@ import sqlalchemy as sa
 
 from . import audit
 from .extensions import db
-from .models import PolicyVersion, Site
+from .models import PolicyVersion, Site, User
 from .policy import DEFAULT_POLICY, Policy
+
+NOTE_MAX = 500  # the column's length
+
+
+class UnknownVersion(LookupError):
+    """The site has no policy version with that number."""
 
 
 def default_policy_document() -> dict[str, Any]:
@@ -30,17 +36,63 @@ def current_policy(site: Site) -> tuple[int | None, Policy]:
     return version.version, Policy.from_dict(version.document)
 
 
+def versions(site_id: int, *, limit: int | None = None) -> list[PolicyVersion]:
+    """The site's policy versions, newest first."""
+    query = (sa.select(PolicyVersion).where(PolicyVersion.site_id == site_id)
+             .order_by(PolicyVersion.version.desc()))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def version(site_id: int, number: int) -> PolicyVersion:
+    found = db.session.scalar(sa.select(PolicyVersion).where(PolicyVersion.site_id == site_id,
+                                                              PolicyVersion.version == number))
+    if found is None:
+        raise UnknownVersion(number)
+    return found
+
+
+def _author(author: str | None, user_id: int | None, actor_id: str | None, actor_type: str) -> str:
+    """Who saved a version: the given name, else the user's email, else the actor; never blank."""
+    if author and author.strip():
+        return author.strip()[:320]
+    if user_id is not None:
+        user = db.session.get(User, user_id)
+        if user is not None:
+            return user.email
+    return (actor_id or actor_type)[:320]
+
+
 def save_policy(site: Site, document: Any, *, actor_type: str, actor_id: str | None = None,
-                user_id: int | None = None, note: str | None = None) -> PolicyVersion:
-    """Validate and store a new policy version (raises PolicyError with the failing fields)."""
+                user_id: int | None = None, note: str | None = None, author: str | None = None,
+                restored_from: int | None = None) -> PolicyVersion:
+    """Validate and store a new policy version (raises PolicyError with the failing fields).
+
+    The version number comes from the latest one plus one; the UNIQUE (site_id, version)
+    constraint refuses the second of two concurrent saves instead of letting one vanish.
+    """
     policy = Policy.from_dict(document)
     latest = current_version(site.id)
-    version = PolicyVersion(
+    new = PolicyVersion(
         site_id=site.id, version=(latest.version + 1) if latest else 1,
-        document=policy.to_dict(), created_by_id=user_id, note=note,
+        document=policy.to_dict(), created_by_id=user_id, note=(note or "").strip()[:NOTE_MAX] or None,
+        author=_author(author, user_id, actor_id, actor_type), restored_from=restored_from,
     )
-    db.session.add(version)
-    audit.record("policy.saved", actor_type=actor_type, actor_id=actor_id, site_id=site.id,
-                 details={"version": version.version, "previous": latest.version if latest else None,
-                          "document": version.document})
-    return version
+    db.session.add(new)
+    db.session.flush()
+    audit.record("policy.restored" if restored_from is not None else "policy.saved",
+                 actor_type=actor_type, actor_id=actor_id or new.author, site_id=site.id,
+                 reason=new.note,
+                 details={"version": new.version, "previous": latest.version if latest else None,
+                          "restored_from": restored_from, "author": new.author, "document": new.document})
+    return new
+
+
+def restore_policy(site: Site, number: int, *, actor_type: str, actor_id: str | None = None,
+                   user_id: int | None = None, note: str | None = None,
+                   author: str | None = None) -> PolicyVersion:
+    """Save an earlier version's document again as the newest version (raises UnknownVersion)."""
+    old = version(site.id, number)
+    return save_policy(site, old.document, actor_type=actor_type, actor_id=actor_id, user_id=user_id,
+                       note=note or f"restored version {number}", author=author, restored_from=number)

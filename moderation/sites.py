@@ -93,7 +93,7 @@ def create_site(slug: str, *, name: str | None = None, callback_url: str | None 
     db.session.add(site)
     db.session.flush()
     db.session.add(PolicyVersion(site_id=site.id, version=1, document=default_policy_document(),
-                                 note="default policy"))
+                                 note="default policy", author=actor))
     audit.record("site.created", actor_type=actor, site_id=site.id, details={"slug": slug})
     return SiteCredentials(slug=slug, secret=secret, api_token=token)
 

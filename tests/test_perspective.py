@@ -294,6 +294,23 @@ def test_suggestscore_stores_a_label_for_agreement(app, client, key):
         assert label.attribute == "toxicity" and label.label == 1 and label.model_score > 0.5
 
 
+def test_suggestscore_labels_count_in_the_editors_agreement_figures(app, client, key):
+    from moderation.policy_versions import current_policy
+    from moderation.settings.insights import build
+    from moderation.sites import require
+
+    for text, value in (("You are an idiot", 1), ("What a lovely park", 0)):
+        body = {"comment": {"text": text}, "attributeScores": {"INSULT": {"summaryScore": {"value": value}}}}
+        assert client.post(f"/v1alpha1/comments:suggestscore?key={key}", json=body).status_code == 200
+    with app.app_context():
+        site = require("news")
+        _, policy = current_policy(site)
+        insights = build(site, policy, policy, window="24h")
+        assert insights.agreement.by_source.get("suggestscore") == 2
+        insult = next(c for c in insights.agreement.categories if c.category == "insult")
+        assert insult.labels == 2
+
+
 def test_metrics_count_each_keys_use_without_the_key(client, key):
     for _ in range(3):
         analyze(client, key, request_body("hello there"))

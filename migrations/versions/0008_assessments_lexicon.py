@@ -1,7 +1,7 @@
 """Every assessment kept (assessments); the deployment's lexicon terms in the database (lexicon_terms).
 
 Revision ID: 0008_assessments_lexicon
-Revises: 0006_perspective
+Revises: 0007_policy_authors
 Create Date: 2026-12-01
 
 Terms from the old file (MODERATION_LEXICON_PATH, instance/lexicon.tsv) are not copied here:
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_assessments_lexicon'
-down_revision = '0006_perspective'
+down_revision = '0007_policy_authors'
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,8 @@ class Comment(db.Model):
         # Past decisions (approved / rejected lists) newest first, and plain per-status pages.
         sa.Index("ix_comments_site_status_id", "site_id", "status", "id"),
         sa.Index("ix_comments_decided", "site_id", "status", "decided_at", "id"),
+        # The editors' preview: a site's comments received in a window.
+        sa.Index("ix_comments_site_received", "site_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

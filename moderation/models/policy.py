@@ -23,3 +23,6 @@ class PolicyVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(sa.String(500))
+    # Who saved it, never blank: the signed-in user's email, or the person behind a CLI import.
+    author: Mapped[str] = mapped_column(sa.String(320), default="system")
+    restored_from: Mapped[int | None] = mapped_column(sa.Integer)  # the version a "Restore" copied

@@ -163,7 +163,7 @@ def build(site: Site, current: Policy, proposed: Policy, *, window: str = DEFAUL
 
     now = now or utcnow()
     since = window_start(window, now)
-    labels = [*moderator_labels(site.id, since), *extra_labels]
+    labels = [*moderator_labels(site.id, since), *suggestscore_labels(site.id, since), *extra_labels]
     result = agreement(labels, current, proposed, covered_languages=covered_languages())
     samples = score_samples(site.id, since)
     histograms = [histogram(name, samples[name], flag_level(current.thresholds.get(name)),
@@ -174,6 +174,16 @@ def build(site: Site, current: Policy, proposed: Policy, *, window: str = DEFAUL
     suggestions = {c.category: urlencode({**c.suggestion.form_values, "window": window})
                    for c in result.categories if c.suggestion is not None}
     return Insights(window, since, result, histograms, size, age, suggestions)
+
+
+def suggestscore_labels(site_id: int, since: datetime) -> list[Label]:
+    """Human labels sent through the Perspective-compatible API's suggestscore, one category each."""
+    from ..perspective.labels import human_labels
+
+    # Each label is about one Detoxify class (stored under that name), with the model's score then.
+    return [Label({pair.attribute: pair.model_score}, harmful=pair.label >= 0.5, source="suggestscore",
+                  category=pair.attribute)
+            for pair in human_labels(site_id, since=since) if pair.model_score is not None]
 
 
 # -- rescoring from the page -------------------------------------------------------------------
