@@ -10,7 +10,13 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bundled_dir(name: str) -> Path:
+    """templates/ or migrations/: inside the package when installed from the wheel, else the checkout's."""
+    installed = PACKAGE_DIR / name
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / name
 
 
 def _secret_key(app: Flask) -> str:
@@ -73,7 +79,7 @@ def _register_error_handlers(app: Flask) -> None:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, CLI."""
     app = Flask(__name__, instance_relative_config=True,
-                template_folder=str(PROJECT_ROOT / "templates"))
+                template_folder=str(bundled_dir("templates")))
     _configure(app, test_config)
 
     from . import cli, database, health, logs, runtime, security
@@ -84,7 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .ingest.views import bp as api_bp
 
     database.init_app(app)
-    migrate.init_app(app, _db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, _db, directory=str(bundled_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     loader.init_app(app)
