@@ -84,6 +84,8 @@ def test_installed_wheel_migrates_and_serves_the_login_page_with_its_styles(inst
     with sqlite3.connect(database) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"comments", "sites", "users", "alembic_version"} <= tables
+    # Flask's rule for an installed app (the Dockerfile's volume): <prefix>/var/moderation-instance.
+    assert (installed / "var" / "moderation-instance").is_dir()
 
     # `gunicorn wsgi:app` from a folder that holds only wsgi.py, as the Dockerfile's /app does.
     app_dir = tmp_path / "app"
