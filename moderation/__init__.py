@@ -58,6 +58,7 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def _register_error_handlers(app: Flask) -> None:
+    from . import error_pages
     from .problems import Problem, from_exception, problem_response
 
     app.register_error_handler(Problem, from_exception)
@@ -73,7 +74,7 @@ def _register_error_handlers(app: Flask) -> None:
                 detail = f"rate limit exceeded ({error.description}); retry later"
             headers = {k: v for k, v in error.get_headers() if k.lower() in ("retry-after", "allow")}
             return problem_response(error.code or 500, detail, headers=headers)
-        return error
+        return error_pages.render(error)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
