@@ -191,6 +191,8 @@ def test_counts_follow_keyboard_decisions_and_page_done_only_when_done(app, site
     page.keyboard.press("7")  # spam
     page.wait_for_selector(f'[data-id="{ids[2]}"].decided')
     assert (count_of(page, "queued"), count_of(page, "rejected")) == ("1", "1")
+    # `r` claimed it; decided, it shows no "Yours until" any more.
+    assert page.locator(f'[data-id="{ids[2]}"] .badge-mine:visible').count() == 0
     # The first comment still waits: back to it, not "Page done".
     page.wait_for_selector(f'[data-id="{ids[0]}"].current')
     assert "Page done" not in page.inner_text("#toast")

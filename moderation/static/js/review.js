@@ -197,6 +197,10 @@
   function markDecided(item, outcome) {
     shiftCount(item.dataset.status, outcome.status);
     item.classList.add("decided");
+    // A decided comment is nobody's to review any more: its claim badge goes with the claim.
+    const badge = item.querySelector("[data-claim]");
+    if (badge && badge.classList.contains("badge-mine")) badge.hidden = true;
+    if (claimedId === item.dataset.id) claimedId = null;
     item.dataset.status = outcome.status;
     item.querySelectorAll(".actions button, .actions select, .actions input, [data-select]").forEach((el) => { el.disabled = true; });
     const box = checkbox(item);
