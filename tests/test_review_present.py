@@ -21,6 +21,7 @@ ISSUE_EXAMPLE = "download failed: URLError: <urlopen error [Errno -2] Name or se
     ("cannot load model: RuntimeError: boom", "the model could not be loaded"),
     ("Detoxify is not installed: No module named 'torch'", "the model software is not installed on this server"),
     ("no scorer configured", "no model is configured"),
+    ("scorer unavailable: model not loaded", "the model is not available"),
     ("RuntimeError: CUDA out of memory", "scoring failed; it is tried again"),
     (None, "waiting for the scorer"),
 ])

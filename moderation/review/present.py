@@ -133,6 +133,8 @@ def not_scored_reason(error: str | None) -> str:
             return words
     if "checkpoint" in lowered or lowered.startswith("cannot load"):
         return "the model could not be loaded"
+    if "unavailable" in lowered or "not loaded" in lowered:
+        return "the model is not available"
     return "scoring failed; it is tried again"
 
 
