@@ -150,6 +150,7 @@ def test_moving_with_j_claims_nothing_and_acting_claims_the_comment(app, site, l
     make_user(app, "mod@news.example")
     ids = post_borderline(post_comment, 3)
     context, page = new_page(browser, page_errors)
+    failed = watch_failed_requests(page)
     sign_in(page, live.url, "mod@news.example", PASSWORD)
     page.wait_for_selector("[data-comment].current")
     page.keyboard.press("j")
@@ -169,6 +170,7 @@ def test_moving_with_j_claims_nothing_and_acting_claims_the_comment(app, site, l
         claimed = db.session.scalars(sa.select(Comment.id).where(Comment.claimed_by_user_id.is_not(None))).all()
     assert [str(c) for c in claimed] == [current] and current in ids
     assert page_errors == {"dialogs": [], "errors": []}
+    assert failed == []  # no 404 in the console: the favicon is the app's
     context.close()
 
 
