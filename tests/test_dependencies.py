@@ -5,7 +5,7 @@ import ast
 import re
 import sys
 import tomllib
-from importlib.metadata import packages_distributions
+from importlib.metadata import PackageNotFoundError, packages_distributions, requires
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,13 +40,30 @@ def _declared() -> dict[str, str]:
     return {_canonical(re.match(r"[A-Za-z0-9_.-]+", req).group()): req for req in project["dependencies"]}
 
 
+def _pinned_companions(declared: set[str]) -> set[str]:
+    """Distributions a declared one requires at one exact version (pydantic -> pydantic-core):
+    their version follows the declared dependency's, so importing them needs no line of its own."""
+    companions = set()
+    for name in declared:
+        try:
+            requirements = requires(name) or []
+        except PackageNotFoundError:
+            continue
+        for requirement in requirements:
+            match = re.match(r"([A-Za-z0-9_.-]+)\s*==", requirement)
+            if match and "extra ==" not in requirement:
+                companions.add(_canonical(match.group(1)))
+    return companions
+
+
 def test_every_imported_library_is_a_declared_dependency():
     declared = _declared()
+    accepted = declared.keys() | _pinned_companions(set(declared))
     distributions = packages_distributions()
     undeclared = {}
     for module, files in _imported_modules().items():
         owners = {_canonical(d) for d in distributions.get(module, [module])}
-        if not owners & declared.keys():
+        if not owners & accepted:
             undeclared[module] = sorted(files)
     assert not undeclared, f"imported but not in pyproject.toml's dependencies: {undeclared}"
 
