@@ -29,7 +29,7 @@ setup: $(VENV)/.installed
 lock:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra postgres --extra test --python-version 3.11 \
+	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --python-version 3.11 \
 		$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) \
 		$(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX) --index-strategy unsafe-best-match) \
 		--custom-compile-command "make lock" $(LOCK_FLAGS) -o $(LOCK)
