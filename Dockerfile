@@ -12,21 +12,26 @@ WORKDIR /app
 # CPU build of torch first, from PyTorch's CPU index: the default index would bring CUDA (GBs).
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 
-COPY pyproject.toml README.md ./
-COPY moderation ./moderation
-COPY templates ./templates
-COPY migrations ./migrations
-COPY wsgi.py ./
-# Editable install: the top-level templates/ and migrations/ are found next to the package.
-RUN pip install -e . \
+# A plain (not editable) install of the wheel: templates and migrations travel inside the
+# package, and requirements.lock holds every dependency at its tested version.
+COPY pyproject.toml README.md requirements.lock /src/
+COPY moderation /src/moderation
+COPY templates /src/templates
+COPY migrations /src/migrations
+RUN pip install --constraint /src/requirements.lock \
+        --extra-index-url https://download.pytorch.org/whl/cpu "/src[postgres]" \
+    && rm -rf /src \
     && useradd --create-home --uid 10001 moderation \
-    && mkdir -p /app/instance /models \
-    && chown -R moderation /app/instance /models
+    && mkdir -p /usr/local/var/moderation-instance /models \
+    && chown -R moderation /usr/local/var/moderation-instance /models
+# `gunicorn wsgi:app` works from here; `moderation serve` needs no file at all.
+COPY wsgi.py ./
 
 USER moderation
-# Local model files (see `moderation model download`) can be mounted at /models and named with
-# MODERATION_DETOXIFY_CHECKPOINT and MODERATION_DETOXIFY_CONFIG_DIR.
-VOLUME ["/app/instance", "/models"]
+# The instance folder of an installed Flask app is <prefix>/var/moderation-instance (SQLite
+# database, secret key, lexicon). Local model files (see `moderation model download`) can be
+# mounted at /models and named with MODERATION_DETOXIFY_CHECKPOINT and MODERATION_DETOXIFY_CONFIG_DIR.
+VOLUME ["/usr/local/var/moderation-instance", "/models"]
 EXPOSE 8000
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \

@@ -10,7 +10,13 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bundled_dir(name: str) -> Path:
+    """templates/ or migrations/: inside the package when installed from the wheel, else the checkout's."""
+    installed = PACKAGE_DIR / name
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / name
 
 
 def _secret_key(app: Flask) -> str:
@@ -52,6 +58,7 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def _register_error_handlers(app: Flask) -> None:
+    from . import error_pages
     from .problems import Problem, from_exception, problem_response
 
     app.register_error_handler(Problem, from_exception)
@@ -73,13 +80,13 @@ def _register_error_handlers(app: Flask) -> None:
                 detail = f"rate limit exceeded ({error.description}); retry later"
             headers = {k: v for k, v in error.get_headers() if k.lower() in ("retry-after", "allow")}
             return problem_response(error.code or 500, detail, headers=headers)
-        return error
+        return error_pages.render(error)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, CLI."""
     app = Flask(__name__, instance_relative_config=True,
-                template_folder=str(PROJECT_ROOT / "templates"))
+                template_folder=str(bundled_dir("templates")))
     _configure(app, test_config)
 
     from . import cli, database, health, logs, ratelimits, runtime, security
@@ -90,7 +97,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .ingest.views import bp as api_bp
 
     database.init_app(app)
-    migrate.init_app(app, _db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, _db, directory=str(bundled_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     ratelimits.init_app(app)
     loader.init_app(app)

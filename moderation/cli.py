@@ -226,7 +226,39 @@ def _create_app() -> Flask:
         raise SystemExit(1) from None
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+# Commands our libraries add that are for their developers, not for people running the service:
+# unlisted in --help, still there for whoever knows them (`moderation db migrate` writes a
+# migration; `moderation limiter` shows rate limits).
+UNLISTED_COMMANDS = frozenset({"limiter"})
+# Of Flask-Migrate's `db` group, what operators run: the contract's `db upgrade`, and `db current`
+# to see which revision a database is at.
+LISTED_DB_COMMANDS = ("upgrade", "current")
+
+
+class _OperatorDatabaseCommands(click.Group):
+    """Flask-Migrate's `db` group (same options and commands), listing only LISTED_DB_COMMANDS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().list_commands(ctx) if name in LISTED_DB_COMMANDS]
+
+
+class _ModerationGroup(FlaskGroup):
+    """FlaskGroup whose --help lists the service's commands only."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().list_commands(ctx) if name not in UNLISTED_COMMANDS]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if name == "db" and isinstance(command, click.Group):
+            return _OperatorDatabaseCommands(
+                name="db", commands=command.commands, callback=command.callback, params=command.params,
+                short_help="Apply the database migrations (db upgrade).",
+                help="Apply the database migrations: `moderation db upgrade`, after every update.")
+        return command
+
+
+@click.group(cls=_ModerationGroup, create_app=_create_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False, set_debug_flag=False)
 def main() -> None:
     """Moderation service for article comment sections."""

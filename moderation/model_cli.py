@@ -1,4 +1,4 @@
-"""`moderation model download|info`: prepare offline model files and show what the service loads."""
+"""`moderation model download|info`: prepare offline model files and show what the service would load."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .scoring.errors import ScorerUnavailable
-from .scoring.lazy import LazyScorer
-from .scoring.settings import MODEL_TYPES, ScorerSettings
+from .scoring.settings import CONFIG_KEYS, MODEL_TYPES, ScorerSettings
 
 model_cli = click.Group("model", help="Detoxify model files and status.")
 
@@ -48,20 +46,60 @@ def download(model_type: str | None, directory: Path | None) -> None:
 @model_cli.command("info")
 @with_appcontext
 def info() -> None:
-    """Load the configured model and say what it is, where from, its classes and size."""
-    scorer = LazyScorer(_settings())
-    try:
-        scorer.ensure_loaded()
-    except ScorerUnavailable as exc:
-        raise click.ClickException(f"model {scorer.name} unavailable: {exc}") from exc
-    details = scorer.info()
-    size = details.get("size_bytes")
-    click.echo(f"model:      {details['name']} ({details['architecture']})")
-    click.echo(f"checkpoint: {details['source']}")
-    click.echo(f"config:     {details['config_dir'] or 'Hugging Face hub'}")
-    click.echo(f"classes:    {', '.join(details['classes'])}")
-    click.echo(f"parameters: {details['parameters']:,}")
-    click.echo(f"size:       {f'{size / 1e6:.1f} MB' if size else 'unknown'}")
-    click.echo(f"precision:  {details['precision']} on {details['device']}, "
-               f"max {details['max_length']} tokens, batches of {details['batch_size']}")
-    click.echo(f"languages:  {', '.join(details['languages'])}")
+    """Show the configured model, its files and whether they are there (loads and downloads nothing)."""
+    for label, value in describe(_settings()):
+        click.echo(f"{label + ':':<12}{value}")
+
+
+def describe(settings: ScorerSettings) -> list[tuple[str, str]]:
+    """What `model info` prints: the configuration and the state of each file, read from disk only."""
+    threads = settings.threads or "torch's default"
+    lines = [
+        ("model", f"detoxify-{settings.model_type} (MODERATION_{CONFIG_KEYS['model_type']}={settings.model_type})"),
+        ("languages", ", ".join(sorted(settings.languages))),
+        ("runs as", f"{settings.precision} on {settings.device}, max {settings.max_length} tokens, "
+                    f"batches of {settings.batch_size}, threads: {threads}"),
+    ]
+    if settings.checkpoint is None:
+        from detoxify.detoxify import MODEL_URLS
+
+        from .scoring.detoxify_backend import hub_cache_path
+
+        url = MODEL_URLS[settings.model_type]
+        cached = Path(hub_cache_path(url))
+        lines += [
+            ("checkpoint", f"not set: Detoxify's release, {url}"),
+            ("cached", f"{_file_state(cached)}" + ("" if cached.is_file() else
+                                                    ", downloaded on first use (needs internet)")),
+            ("config", "not set: from the Hugging Face hub on first use (needs internet)"),
+        ]
+        hint = ("on a machine without internet, run `moderation model download` on a connected one, copy "
+                "the files over and set MODERATION_DETOXIFY_CHECKPOINT and MODERATION_DETOXIFY_CONFIG_DIR")
+    else:
+        checkpoint = Path(settings.checkpoint).resolve()
+        lines.append(("checkpoint", _file_state(checkpoint)))
+        if settings.config_dir is None:
+            lines.append(("config", "not set: the directory the checkpoint names (as `moderation model "
+                                    "download` writes it), else the Hugging Face hub"))
+        else:
+            lines.append(("config", _config_state(Path(settings.config_dir).resolve())))
+        hint = "`moderation model download --dir DIR` on a connected machine writes both"
+    missing = any(" MISSING" in state or state.endswith("no config.json") for _, state in lines)
+    lines.append(("status", f"files missing: {hint}" if missing else
+                            "files in place; loaded on first use (`/readyz` says whether it loaded)"))
+    return lines
+
+
+def _file_state(path: Path) -> str:
+    if path.is_file():
+        return f"{path} (present, {path.stat().st_size / 1e6:.1f} MB)"
+    return f"{path} MISSING"
+
+
+def _config_state(directory: Path) -> str:
+    if not directory.is_dir():
+        return f"{directory} MISSING"
+    if not (directory / "config.json").is_file():
+        return f"{directory} (present) but no config.json"
+    files = sorted(p.name for p in directory.iterdir() if p.is_file())
+    return f"{directory} (present: {', '.join(files)})"

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import bleach
 from bleach.html5lib_shim import BleachHTMLParser, Filter
-from bleach.linkifier import LinkifyFilter, build_url_re
+from bleach.linkifier import TLDS, LinkifyFilter
 
 ALLOWED_TAGS = frozenset(
     {"p", "br", "strong", "b", "em", "i", "u", "s", "blockquote", "q",
@@ -41,8 +41,29 @@ _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _WHITESPACE = re.compile(r"\s+")
 _URL_IGNORED_CHARS = re.compile(r"[\x00-\x20\x7f-\xa0\s]+")
 
-# Linkify only http/https: Bleach's default list of protocols includes data: and others.
-_URL_RE = build_url_re(protocols=["http", "https"])
+# What becomes a link in plain text (only http/https: Bleach's default protocols include data:).
+# A URL written with http:// or https:// names its host on purpose, so any dotted host name
+# links, whatever its suffix: new gTLDs (.news, .app), reserved ones (.example, .test) and
+# internal names all resolve for the reader. Without a scheme, a dotted word is a link only
+# when its last label is in Bleach's list of common TLDs: so "file.zip", "e.g." and
+# "readme.md" are not links even where they are real TLDs (a public-suffix list would make them
+# links, and .example is in no such list). The pattern is Bleach's build_url_re with the
+# first branch added; LinkifyFilter only needs finditer() and group(0).
+_URL_RE = re.compile(
+    r"""\(*  # any opening parentheses (LinkifyFilter strips those that are not the URL's)
+    \b(?<![@.])
+    (?:
+        https?://(?:(?:\w+:)?\w+@)?                        # scheme, optional user:password@
+        (?:[\w-]+\.)+(?:xn--[\w-]{{2,59}}|[^\W\d_]{{2,63}})(?![\w-])  # any host name with a dot
+      |
+        (?:https?:/{{0,3}}(?:(?:\w+:)?\w+@)?)?
+        (?:[\w-]+\.)+(?:{tlds})                             # a known TLD when no scheme
+    )
+    (?::[0-9]+)?(?!\.\w)\b                                  # port
+    (?:[/?][^\s\{{\}}\|\\\^`<>"]*)?                          # path and query (RFC 3986's unsafe excluded)
+    """.format(tlds="|".join(sorted(TLDS, key=len, reverse=True))),
+    re.IGNORECASE | re.VERBOSE | re.UNICODE,
+)
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,25 @@ def test_bare_urls_are_linkified() -> None:
     assert result.text == "see example.com/page and https://example.org/?a=1&b=2."
 
 
+@pytest.mark.parametrize("url", [
+    "https://gazette.example/photos", "https://gazette.news/a", "http://shop.app/cart?id=3#top",
+    "https://intranet.corp.internal:8443/x", "https://пример.рф/путь", "https://xn--e1afmkfd.xn--p1ai/",
+    "HTTPS://GAZETTE.NEWS/A",
+])
+def test_urls_with_a_scheme_link_whatever_their_suffix(url: str) -> None:
+    result = sanitise(f"<p>photos at {url} today</p>")
+    assert links(result.html) == [{"href": url, "rel": LINK_REL}]
+    assert sanitise(result.html).html == result.html
+
+
+@pytest.mark.parametrize("body", [
+    "open file.zip now", "see e.g. this", "readme.txt", "version 1.2.3", "http://192.168.0.1/admin",
+    "https://localhost/x", "https://a.b/", "ends.with-hyphen.example-",
+])
+def test_dotted_words_without_a_scheme_or_host_name_stay_text(body: str) -> None:
+    assert links(sanitise(body).html) == []
+
+
 @pytest.mark.parametrize("body", [
     "javascript:alert(1)//example.com", "data:text.com/x", "vbscript:example.com",
     "ftp://example.org", "JAVASCRIPT://example.com/%0Aalert(1)",

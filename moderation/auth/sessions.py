@@ -61,12 +61,15 @@ def _enforce_idle_timeout() -> None:
         session[LAST_SEEN_KEY] = now
 
 
-def session_gone_response(message: str = SESSION_EXPIRED_MESSAGE):
+def session_gone_response(message: str | None = SESSION_EXPIRED_MESSAGE):
+    """401 for fetches, else the sign-in page; `message` (None: none) says why on that page."""
     if wants_json():
-        response = jsonify(error="session_expired", message=message, login_url=url_for("auth.login"))
+        response = jsonify(error="session_expired", message=message or "Sign in to continue.",
+                           login_url=url_for("auth.login"))
         response.status_code = 401
         return response
-    flash(message, "warning")
+    if message:
+        flash(message, "warning")
     target = request.full_path if request.method == "GET" else request.referrer
     return redirect(url_for("auth.login", next=local_path(target)))
 
@@ -88,7 +91,8 @@ def _unauthorized():
     expired = session.pop(EXPIRED_KEY, False)
     if expired:
         return session_gone_response()
-    return session_gone_response("You are signed out. Sign in to continue.")
+    # Never signed in (a first visit): the sign-in form says enough; "signed out" would puzzle.
+    return session_gone_response(None)
 
 
 def _csrf_error(error: CSRFError):

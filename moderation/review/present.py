@@ -5,13 +5,16 @@ Everything returned as Markup is built here from escaped pieces, so templates ne
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
 from ..policy import CATEGORIES
+from .reasons import REASON_LABELS
 
 CATEGORY_LABELS = {
     "toxicity": "Toxicity", "severe_toxicity": "Severe toxicity", "obscene": "Obscenity",
@@ -103,3 +106,103 @@ def safe_link(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return url.strip()
+
+
+# --- comments the scorer has not decided ---------------------------------------------------
+
+# The scorer's error messages (scoring/detoxify_backend.py, scoring/lazy.py, scoring/assess.py)
+# by their opening words, in words a moderator can read. The exception itself is for operators:
+# `moderation model info` and /readyz show it.
+_NOT_SCORED = (
+    ("download failed", "the model could not be downloaded (this server may have no internet access)"),
+    ("no checkpoint", "the model's files are missing on this server"),
+    ("no hugging face config", "the model's files are missing on this server"),
+    ("cannot read checkpoint", "the model's files could not be read"),
+    ("detoxify is not installed", "the model software is not installed on this server"),
+    ("no scorer configured", "no model is configured"),
+)
+
+
+def not_scored_reason(error: str | None) -> str:
+    """Why a pending comment has no score yet, in one line of words (never the raw exception)."""
+    lowered = (error or "").strip().lower()
+    if not lowered:
+        return "waiting for the scorer"
+    for start, words in _NOT_SCORED:
+        if lowered.startswith(start):
+            return words
+    if "checkpoint" in lowered or lowered.startswith("cannot load"):
+        return "the model could not be loaded"
+    if "unavailable" in lowered or "not loaded" in lowered:
+        return "the model is not available"
+    return "scoring failed; it is tried again"
+
+
+# --- who decided and how sure the model was -------------------------------------------------
+
+POLICY_REASONS = frozenset({"unsupported_language", "premoderation"})
+
+
+def model_score(reasons: list[dict[str, Any]] | None) -> float | None:
+    """The highest model score among a comment's reasons; None when no model score put it here."""
+    values = [float(r["score"]) for r in reasons or []
+              if r.get("code") in CATEGORIES and isinstance(r.get("score"), (int, float))]
+    return max(values) if values else None
+
+
+def deciders(codes: Iterable[str]) -> str:
+    """Which part of the service a set of reason codes comes from: "model", "word list", both..."""
+    sources = []
+    codes = [code for code in codes if code]
+    if any(code in CATEGORIES for code in codes):
+        sources.append("model")
+    if any(code not in CATEGORIES and code not in POLICY_REASONS for code in codes):
+        sources.append("word list")
+    if any(code in POLICY_REASONS for code in codes):
+        sources.append("site policy")
+    return " and ".join(sources) or "model"
+
+
+# --- the card's history ------------------------------------------------------------------
+
+_OUTCOMES = {"approved": "Approved", "queued": "Held for review", "rejected": "Rejected", "pending": "Pending"}
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    text: str  # what happened, in words
+    by: str  # who or what did it
+    detail: str = ""
+
+
+def history_lines(entries: Iterable[Any]) -> list[HistoryLine]:
+    """The audit rows of one comment as sentences: what happened, by whom, and why."""
+    lines = []
+    for entry in entries:
+        action, to_status = entry.action, entry.to_status
+        details = entry.details or {}
+        if action in ("comment.received", "comment.edited"):
+            text = "Received" if action == "comment.received" else "Edited"
+            lines.append(HistoryLine(entry.at, f"{text} (version {details.get('revision', '?')})",
+                                     f"publisher {entry.actor_id}" if entry.actor_id else "the publisher"))
+        elif action == "comment.assessed" and to_status == "pending":
+            lines.append(HistoryLine(entry.at, "Not scored yet", "the scorer", not_scored_reason(entry.reason)))
+        elif action == "comment.assessed":
+            codes = [code.strip() for code in (entry.reason or "").split(",")]
+            reasons = ", ".join(label(code) for code in codes if code)
+            lines.append(HistoryLine(entry.at, _OUTCOMES.get(to_status, to_status or "Assessed"),
+                                     deciders(codes) if reasons else "model", reasons))
+        elif action == "comment.moderated":
+            reason = REASON_LABELS.get(entry.reason or "", entry.reason or "")
+            lines.append(HistoryLine(entry.at, _OUTCOMES.get(to_status, to_status or "Decided"),
+                                     entry.actor_id or entry.actor_type, reason))
+        elif action == "comment.decision_undone":
+            lines.append(HistoryLine(entry.at, "Decision undone",
+                                     entry.actor_id or entry.actor_type,
+                                     f"{_OUTCOMES.get(to_status, to_status or '')} again".capitalize()))
+        else:
+            change = f": {entry.from_status or '—'} → {to_status or '—'}" if entry.from_status or to_status else ""
+            lines.append(HistoryLine(entry.at, f"{action}{change}", entry.actor_id or entry.actor_type,
+                                     entry.reason or ""))
+    return lines

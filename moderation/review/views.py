@@ -34,7 +34,9 @@ def _require_reviewer() -> ResponseReturnValue | None:
 def _review_helpers() -> dict:
     return {"reason_label": present.label, "rejection_reasons": REJECTION_REASONS,
             "highlight": present.highlight, "percent": present.percent, "safe_link": present.safe_link,
-            "describe_decider": operations.describe_decider, "now_utc": utcnow}
+            "describe_decider": operations.describe_decider, "now_utc": utcnow,
+            "not_scored_reason": present.not_scored_reason, "model_score": present.model_score,
+            "deciders": present.deciders}
 
 
 @bp.get("/")
@@ -71,6 +73,7 @@ def card(comment_id: int) -> ResponseReturnValue:
     context = queries.card_context(comment)
     return render_template("review/card.html", comment=comment, context=context,
                            bars=present.score_bars(comment.scores, context.thresholds),
+                           history=present.history_lines(context.history),
                            article_link=present.safe_link(comment.article_url))
 
 

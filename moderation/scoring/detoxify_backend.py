@@ -97,7 +97,7 @@ def load_backend(settings: ScorerSettings) -> DetoxifyBackend:
             model, tokenizer, class_names = dx.load_checkpoint(model_type=settings.model_type, device=settings.device)
         except Exception as exc:  # urllib, hub and OS errors all mean the same here
             raise ScorerUnavailable(f"download failed: {_one_line(exc)}") from exc
-        source, config_dir = _hub_cache_path(dx.MODEL_URLS[settings.model_type]), None
+        source, config_dir = hub_cache_path(dx.MODEL_URLS[settings.model_type]), None
     else:
         model, tokenizer, class_names, config_dir = _load_local(settings, dx, torch)
         source = str(Path(settings.checkpoint).resolve())
@@ -181,7 +181,8 @@ def _position_limit(config: Any) -> int:
     return positions
 
 
-def _hub_cache_path(url: str) -> str:
+def hub_cache_path(url: str) -> str:
+    """Where torch.hub keeps a downloaded release checkpoint (Detoxify downloads through it)."""
     import torch
 
     return os.path.join(torch.hub.get_dir(), "checkpoints", url.rsplit("/", 1)[-1])

@@ -56,7 +56,8 @@ AUDIT_DOM = """
   for (const script of document.querySelectorAll("script")) {
     if (!script.src || new URL(script.src).origin !== location.origin) problems.push("script " + script.outerHTML.slice(0, 80));
   }
-  for (const el of document.querySelectorAll("iframe, frame, object, embed, applet, base, svg, math, style, meta[http-equiv], link:not([rel=stylesheet])")) {
+  // The app's own links in <head>: its stylesheet and its favicon; any other <link> was injected.
+  for (const el of document.querySelectorAll("iframe, frame, object, embed, applet, base, svg, math, style, meta[http-equiv], link:not([rel=stylesheet]):not(head > link[rel=icon][href='/static/favicon.svg'])")) {
     problems.push("element <" + el.localName + "> in the page");
   }
   for (const form of document.querySelectorAll("form")) {

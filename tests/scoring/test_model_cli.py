@@ -17,22 +17,52 @@ def make_runner(tmp_path):
     return runner
 
 
-def test_info_describes_the_loaded_model(make_runner, tiny_checkpoint):
+@pytest.fixture
+def no_loading(monkeypatch):
+    """`model info` must neither load a model nor download one: both fail the test if tried."""
+    import torch
+    from detoxify import detoxify as dx
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("model info loaded or downloaded something")
+
+    monkeypatch.setattr(torch, "load", refuse)
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
+    monkeypatch.setattr(dx, "get_model_and_tokenizer", refuse)
+
+
+def test_info_reports_local_files_without_loading_them(make_runner, tiny_checkpoint, no_loading):
     checkpoint, config_dir = tiny_checkpoint("original")
     result = make_runner(DETOXIFY_MODEL="original", DETOXIFY_CHECKPOINT=str(checkpoint),
-                         DETOXIFY_CONFIG_DIR=str(config_dir)).invoke(model_cli, ["info"])
+                         DETOXIFY_CONFIG_DIR=str(config_dir), SCORING_BATCH_SIZE="8").invoke(model_cli, ["info"])
     assert result.exit_code == 0, result.output
-    assert "detoxify-original (BertForSequenceClassification)" in result.output
-    assert f"checkpoint: {checkpoint.resolve()}" in result.output
-    assert "classes:    toxicity, severe_toxicity, obscene, threat, insult, identity_attack" in result.output
-    assert "size:" in result.output and "MB" in result.output
+    assert "model:      detoxify-original (MODERATION_DETOXIFY_MODEL=original)" in result.output
+    assert "runs as:    fp32 on cpu, max 512 tokens, batches of 8" in result.output
+    assert f"checkpoint: {checkpoint.resolve()} (present, " in result.output
+    assert f"config:     {config_dir.resolve()} (present: config.json, " in result.output
+    assert "status:     files in place" in result.output
 
 
-def test_info_when_unavailable(make_runner, tmp_path):
-    result = make_runner(DETOXIFY_CHECKPOINT=str(tmp_path / "none.ckpt")).invoke(model_cli, ["info"])
-    assert result.exit_code == 1
-    assert f"Error: model detoxify-unbiased unavailable: no checkpoint at {tmp_path / 'none.ckpt'}" in result.output
+def test_info_says_which_files_are_missing_and_exits_0(make_runner, tmp_path, no_loading):
+    result = make_runner(DETOXIFY_CHECKPOINT=str(tmp_path / "none.ckpt"),
+                         DETOXIFY_CONFIG_DIR=str(tmp_path)).invoke(model_cli, ["info"])
+    assert result.exit_code == 0, result.output
+    assert f"checkpoint: {tmp_path / 'none.ckpt'} MISSING" in result.output
+    assert f"config:     {tmp_path} (present) but no config.json" in result.output
+    assert "status:     files missing: `moderation model download --dir DIR`" in result.output
     assert "Traceback" not in result.output
+
+
+def test_info_without_local_files_names_the_release_and_the_cache(make_runner, tmp_path, monkeypatch,
+                                                                  no_loading):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    result = make_runner(DETOXIFY_MODEL="multilingual").invoke(model_cli, ["info"])
+    assert result.exit_code == 0, result.output
+    assert "checkpoint: not set: Detoxify's release, https://github.com/unitaryai/detoxify/" in result.output
+    cached = tmp_path / "torch" / "hub" / "checkpoints" / "multilingual_debiased-0b549669.ckpt"
+    assert f"cached:     {cached} MISSING, downloaded on first use" in result.output
+    assert "languages:  en, es, fr, it, pt, ru, tr" in result.output
+    assert "status:     files missing" in result.output
 
 
 def test_info_with_bad_configuration(make_runner):

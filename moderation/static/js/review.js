@@ -23,7 +23,6 @@
   let pickerMode = null; // "one" or "bulk" while waiting for a reason digit
   let sessionGone = false;
   let claimedId = null;
-  let claimTimer = null;
   let decidedOnPage = false;
   let toastTimer = null;
 
@@ -93,7 +92,8 @@
       item.focus({ preventScroll: true });
       item.scrollIntoView({ block: "nearest" });
     }
-    scheduleClaim(item);
+    // Opening a card claims its comment; passing over one in the list does not (see startActing).
+    if (isCard) claimIfOpen(item);
   }
 
   function currentItem() {
@@ -143,11 +143,16 @@
 
   // --- claims ---------------------------------------------------------------------------
 
-  function scheduleClaim(item) {
-    clearTimeout(claimTimer);
-    if (!["queued", "pending"].includes(item.dataset.status) || item.classList.contains("decided")) return;
-    // Wait a moment so that skimming with j/k does not claim every comment on the way.
-    claimTimer = setTimeout(() => claim(item), isCard ? 0 : 600);
+  function claimIfOpen(item) {
+    if (!item || !["queued", "pending"].includes(item.dataset.status) || item.classList.contains("decided")) return;
+    if (claimedId === item.dataset.id) return;
+    claim(item);
+  }
+
+  // In the list, a comment is claimed once the moderator starts acting on it (a reason or a note
+  // to choose), so that others see it is being worked on; moving past it with j/k claims nothing.
+  function startActing(item) {
+    if (!isCard) claimIfOpen(item);
   }
 
   async function claim(item) {
@@ -178,8 +183,24 @@
     return input ? input.form : null;
   }
 
+  // The list tabs' counts ("Queued 12"): a decision moves one comment from its list to another.
+  function shiftCount(from, to) {
+    if (from === to) return;
+    [[from, -1], [to, 1]].forEach(([name, step]) => {
+      const count = document.querySelector('[data-count="' + name + '"]');
+      if (!count || !/^[0-9,]+$/.test(count.textContent.trim())) return; // "1,000+" stays as it is
+      const value = Math.max(0, Number(count.textContent.replace(/,/g, "")) + step);
+      count.textContent = value.toLocaleString("en-US");
+    });
+  }
+
   function markDecided(item, outcome) {
+    shiftCount(item.dataset.status, outcome.status);
     item.classList.add("decided");
+    // A decided comment is nobody's to review any more: its claim badge goes with the claim.
+    const badge = item.querySelector("[data-claim]");
+    if (badge && badge.classList.contains("badge-mine")) badge.hidden = true;
+    if (claimedId === item.dataset.id) claimedId = null;
     item.dataset.status = outcome.status;
     item.querySelectorAll(".actions button, .actions select, .actions input, [data-select]").forEach((el) => { el.disabled = true; });
     const box = checkbox(item);
@@ -188,6 +209,7 @@
   }
 
   function markUndone(item, outcome) {
+    shiftCount(item.dataset.status, outcome.status);
     item.classList.remove("decided");
     item.dataset.status = outcome.status;
     item.querySelectorAll(".actions button, .actions select, .actions input, [data-select]").forEach((el) => { el.disabled = false; });
@@ -233,9 +255,10 @@
   }
 
   function nextUndecided() {
-    for (let i = current + 1; i < items.length; i += 1) {
-      if (!items[i].classList.contains("decided")) { setCurrent(i); return; }
-    }
+    // The next comment still waiting below the current one, else the first one above it.
+    const order = items.slice(current + 1).concat(items.slice(0, current));
+    const next = order.find((item) => !item.classList.contains("decided"));
+    if (next) { setCurrent(items.indexOf(next)); return; }
     showToast("Page done. Press j to load what is still waiting.");
   }
 
@@ -282,6 +305,7 @@
   function openPicker(mode) {
     if (mode === "bulk" && !selectedItems().length) { showToast("Select comments first with x.", true); return; }
     if (mode === "one" && !currentItem()) return;
+    if (mode === "one") startActing(currentItem());
     pickerMode = mode;
     picker.querySelector("[data-picker-title]").textContent =
       mode === "bulk" ? "Reject " + selectedItems().length + " selected with which reason?" : "Reject with which reason?";
@@ -370,6 +394,10 @@
 
   document.addEventListener("change", (event) => {
     if (event.target.matches("[data-select]")) syncSelection();
+  });
+
+  document.addEventListener("focusin", (event) => {
+    if (event.target.matches("[data-reason], [data-note]")) startActing(event.target.closest("[data-comment]"));
   });
 
   items.forEach((item, index) => {
