@@ -176,20 +176,8 @@ class HistoryLine:
     detail: str = ""
 
 
-def history_lines(entries: Iterable[Any], comment: Any = None) -> list[HistoryLine]:
-    """The audit rows of one comment as sentences: what happened, by whom, and why.
-
-    Failed scoring attempts write no audit row (one per retry would bury the history), so a
-    comment still waiting for the scorer gets its "Not scored yet" line from its own state.
-    """
-    lines = _audit_lines(entries)
-    if comment is not None and comment.status == "pending" and comment.scoring_error:
-        lines.append(HistoryLine(comment.received_at, "Not scored yet", "the scorer",
-                                 not_scored_reason(comment.scoring_error)))
-    return lines
-
-
-def _audit_lines(entries: Iterable[Any]) -> list[HistoryLine]:
+def history_lines(entries: Iterable[Any]) -> list[HistoryLine]:
+    """The audit rows of one comment as sentences: what happened, by whom, and why."""
     lines = []
     for entry in entries:
         action, to_status = entry.action, entry.to_status

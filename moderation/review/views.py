@@ -73,7 +73,7 @@ def card(comment_id: int) -> ResponseReturnValue:
     context = queries.card_context(comment)
     return render_template("review/card.html", comment=comment, context=context,
                            bars=present.score_bars(comment.scores, context.thresholds),
-                           history=present.history_lines(context.history, comment),
+                           history=present.history_lines(context.history),
                            article_link=present.safe_link(comment.article_url))
 
 
