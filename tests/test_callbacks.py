@@ -226,3 +226,36 @@ def test_admin_page_lists_failed_and_redelivers(setup, receiver):
     response = client.post(f"/admin/callbacks/{only_message(app).id}/redeliver")
     assert response.status_code == 302
     assert only_message(app).status == "pending"
+
+
+def test_admin_page_counts_callbacks_waiting_for_a_callback_url(make_app, receiver):
+    from moderation.auth.users import create_user
+
+    intake = make_app(scorer=False)
+    without_url = make_site(intake, "gazette")  # no callback URL yet
+    with_url = make_site(intake, "news", callback_url=receiver.url)
+    for comment_id in ("g1", "g2"):
+        post(intake, without_url, comment_id, "<p>Fine words about the park.</p>")
+    post(intake, with_url, "n1", "<p>Fine words about the park.</p>")
+    app = make_app(CALLBACK_ALLOW_PRIVATE=True, CALLBACK_TIMEOUT=2.0)
+    with app.app_context():
+        create_user("admin@example.org", role="admin", password="a long admin password")
+        db.session.commit()
+    worker = Worker(app, clock=Clock())
+    worker.run_once()  # scores all three; only news's callback can go out
+    assert len(receiver.requests) == 1
+    client = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = False
+    client.post("/auth/login", data={"email": "admin@example.org", "password": "a long admin password"})
+
+    html = client.get("/admin/callbacks/").get_data(as_text=True)
+    assert "Waiting for a callback URL" in html
+    assert "2 callbacks are kept because their site has no callback URL yet. They go out once a URL is set" in html
+    assert "<tr><td>gazette</td><td>2</td></tr>" in html and "<td>news</td>" not in html
+
+    with app.app_context():
+        db.session.scalar(sa.select(Site).where(Site.slug == "gazette")).callback_url = receiver.url
+        db.session.commit()
+    worker.run_once()
+    assert len(receiver.requests) == 3
+    assert "Waiting for a callback URL" not in client.get("/admin/callbacks/").get_data(as_text=True)

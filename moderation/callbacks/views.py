@@ -1,4 +1,4 @@
-"""Admin page for callbacks: given-up deliveries with their last error, redelivery, paused endpoints."""
+"""Admin page for callbacks: given-up deliveries with their last error, redelivery, paused endpoints, waiting sites."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -31,7 +31,7 @@ def index() -> ResponseReturnValue:
         abort(404)
     return render_template("admin/callbacks.html", status=status, statuses=STATUSES,
                            rows=outbox.messages(status=status, limit=200),
-                           disabled=outbox.disabled_sites())
+                           disabled=outbox.disabled_sites(), waiting=outbox.waiting_for_url_by_site())
 
 
 @bp.post("/<int:message_id>/redeliver")
