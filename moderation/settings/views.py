@@ -34,12 +34,7 @@ def _policy_link() -> dict:
 
 
 def _site(slug: str):
-    try:
-        return access.policy_site_for(_user(), slug)
-    except access.NotVisible:
-        abort(404)
-    except access.Forbidden:
-        abort(403, description="Only the site's editors and admins can change its policy.")
+    return access.require_site_editor(slug)
 
 
 def _window(value: str | None) -> str:
