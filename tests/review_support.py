@@ -24,15 +24,6 @@ def make_user(app, email: str, role: str = "moderator", site_slugs: tuple[str, .
         return user.id
 
 
-def make_site(app, slug: str):
-    from moderation.sites import create_site
-
-    with app.app_context():
-        credentials = create_site(slug, name=slug.capitalize())
-        db.session.commit()
-    return credentials
-
-
 def csrf_token(client, path: str = "/auth/login") -> str:
     page = client.get(path)
     match = _CSRF_META.search(page.get_data(as_text=True))

@@ -1,6 +1,7 @@
 """Helpers the tests import by name (conftest.py is for fixtures: two of them share that module name)."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from datetime import datetime, timezone
@@ -22,6 +23,30 @@ def sign(secret: str, body: bytes, *, message_id: str | None = None, when: datet
         "webhook-timestamp": str(int(when.timestamp())),
         "webhook-signature": Webhook(secret).sign(message_id, when, body.decode()),
     }
+
+
+def make_site(app, slug: str = "news", *, name: str | None = None, callback_url: str | None = None,
+              coral_secret: str | None = None):
+    """A site with fresh credentials (slug, webhook secret, API token), made the way the CLI makes one."""
+    import sqlalchemy as sa
+
+    from moderation.extensions import db
+    from moderation.models import Site
+    from moderation.sites import create_site, update_site
+
+    with app.app_context():
+        credentials = create_site(slug, name=name or slug.capitalize(), callback_url=callback_url)
+        if coral_secret:
+            update_site(db.session.scalar(sa.select(Site).where(Site.slug == slug)), coral_secret=coral_secret)
+        db.session.commit()
+    return credentials
+
+
+def signed_post(client, slug: str, secret: str, data, *, message_id: str | None = None):
+    """POST a JSON body to a site's webhook, signed as a publisher signs it."""
+    body = json.dumps(data).encode()
+    headers = sign(secret, body, message_id=message_id) | {"Content-Type": "application/json"}
+    return client.post(f"/api/v1/sites/{slug}/comments", data=body, headers=headers)
 
 
 def comment_payload(comment_id: str = "c1", body: str = "<p>Armenians are rightfully angry.</p>", **extra):

@@ -12,7 +12,8 @@ from moderation.callbacks.delivery import DeliveryResult
 from moderation.extensions import db
 from moderation.models import OutboxMessage, Site
 from moderation.worker import Worker
-from test_callbacks_support import Clock, make_site, outbox, post, receiver  # noqa: F401 (fixture)
+from test_callbacks_support import Clock, outbox, post, receiver  # noqa: F401 (fixture)
+from support import make_site
 
 
 @pytest.fixture

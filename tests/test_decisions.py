@@ -18,7 +18,8 @@ from moderation.extensions import db
 from moderation.jobs.rescore import claim_job, create_job, run_batch
 from moderation.models import Comment, OutboxMessage, Site, utcnow
 from moderation.worker import Worker
-from test_callbacks_support import Clock, comment, make_site, outbox, post, receiver  # noqa: F401 (fixture)
+from test_callbacks_support import Clock, comment, outbox, post, receiver  # noqa: F401 (fixture)
+from support import make_site
 from test_coral import CORAL_SECRET, coral_post, coral_request, drained_pool  # noqa: F401 (fixture)
 
 NAN = float("nan")

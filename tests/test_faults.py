@@ -23,8 +23,9 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import Comment, CommentRevision, OutboxMessage, Site
 from moderation.worker import Worker
+from support import make_site
 from test_callbacks_support import (  # noqa: F401 (receiver is a fixture)
-    Clock, make_site, needs_postgres, post, receiver, wait_for, worker_process,
+    Clock, needs_postgres, post, receiver, wait_for, worker_process,
 )
 
 
@@ -153,12 +154,10 @@ def proxied(database_url):
 
 
 def _signed_post(app, credentials, comment_id: str, body: str, message_id: str | None = None):
-    from support import comment_payload, sign
+    from support import comment_payload, signed_post
 
-    data = json.dumps(comment_payload(comment_id, body)).encode()
-    headers = sign(credentials.secret, data, message_id=message_id or f"msg_{comment_id}")
-    headers["Content-Type"] = "application/json"
-    return app.test_client().post(f"/api/v1/sites/{credentials.slug}/comments", data=data, headers=headers)
+    return signed_post(app.test_client(), credentials.slug, credentials.secret, comment_payload(comment_id, body),
+                       message_id=message_id or f"msg_{comment_id}")
 
 
 @needs_postgres

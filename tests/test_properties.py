@@ -22,8 +22,7 @@ from hypothesis import strategies as st
 from moderation import runtime
 from moderation.ingest.coral_scoring import warm_up
 from review_support import csrf_token, login, make_user
-from support import comment_payload, sign
-from test_callbacks_support import make_site
+from support import comment_payload, make_site, sign
 
 settings.register_profile(
     "ci", max_examples=40, derandomize=True, deadline=timedelta(seconds=20), print_blob=True,
@@ -185,10 +184,10 @@ def test_signed_coral_request_with_arbitrary_bytes_never_answers_500(webhook_app
 
 @pytest.fixture
 def moderator(make_app):
-    from review_support import add_comment, make_site as make_review_site
+    from review_support import add_comment
 
     app = make_app()
-    make_review_site(app, "news")
+    make_site(app, "news")
     make_user(app, "mod@example.com")
     comment_id = add_comment(app)
     client = app.test_client()

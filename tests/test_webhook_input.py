@@ -14,8 +14,8 @@ import requests
 from werkzeug.serving import make_server
 
 from review_support import login, make_user
-from support import comment_payload, sign
-from test_webhook import assert_problem, count, new_site
+from support import comment_payload, make_site, sign
+from test_webhook import assert_problem, count
 from moderation.models import Comment
 
 
@@ -77,7 +77,7 @@ def chunks(body: bytes, size: int = 1000):
 
 def test_chunked_bodies_over_the_limit_are_413_and_under_it_are_read_whole(served):
     app, base = served
-    credentials = new_site(app, "chunked")
+    credentials = make_site(app, "chunked")
     small = json.dumps(comment_payload("ok", "<p>" + "fine words " * 200 + "</p>")).encode()
     assert 2000 < len(small) < 4096
     accepted = requests.post(f"{base}/api/v1/sites/chunked/comments", data=chunks(small),
@@ -111,7 +111,7 @@ def test_ids_a_url_cannot_carry_back_are_422(app, post_comment, external_id):
 
 def test_ids_with_slashes_are_read_back_over_http(served):
     app, base = served
-    credentials = new_site(app, "slashes")
+    credentials = make_site(app, "slashes")
     body = json.dumps(comment_payload("thread/7/c 9")).encode()
     assert requests.post(f"{base}/api/v1/sites/slashes/comments", data=body,
                          headers=sign(credentials.secret, body) | {"Content-Type": "application/json"},
