@@ -13,6 +13,7 @@ from moderation.extensions import db
 from moderation.models import OutboxMessage, Site
 from moderation.worker import Worker
 from test_callbacks_support import Clock, outbox, post, receiver  # noqa: F401 (fixture)
+from review_support import login, make_user
 from support import make_site
 
 
@@ -230,8 +231,6 @@ def test_admin_page_lists_failed_and_redelivers(setup, receiver):
 
 
 def test_admin_page_counts_callbacks_waiting_for_a_callback_url(make_app, receiver):
-    from moderation.auth.users import create_user
-
     intake = make_app(scorer=False)
     without_url = make_site(intake, "gazette")  # no callback URL yet
     with_url = make_site(intake, "news", callback_url=receiver.url)
@@ -239,15 +238,12 @@ def test_admin_page_counts_callbacks_waiting_for_a_callback_url(make_app, receiv
         post(intake, without_url, comment_id, "<p>Fine words about the park.</p>")
     post(intake, with_url, "n1", "<p>Fine words about the park.</p>")
     app = make_app(CALLBACK_ALLOW_PRIVATE=True, CALLBACK_TIMEOUT=2.0)
-    with app.app_context():
-        create_user("admin@example.org", role="admin", password="a long admin password")
-        db.session.commit()
+    make_user(app, "admin@example.org", role="admin")
     worker = Worker(app, clock=Clock())
     worker.run_once()  # scores all three; only news's callback can go out
     assert len(receiver.requests) == 1
     client = app.test_client()
-    app.config["WTF_CSRF_ENABLED"] = False
-    client.post("/auth/login", data={"email": "admin@example.org", "password": "a long admin password"})
+    login(client, "admin@example.org")
 
     html = client.get("/admin/callbacks/").get_data(as_text=True)
     assert "Waiting for a callback URL" in html
