@@ -60,12 +60,15 @@ def test_down_slow_500_429_410_then_delivered_with_one_webhook_id(setup, receive
         worker.score_pending()
 
     receiver.stop()  # down: connection refused
+    before = clock.now
     deliver(worker)
+    after = clock.now
     message = only_message(app)
     assert message.status == "pending" and message.attempts == 1
     assert message.last_error == f"connection to 127.0.0.1:{receiver.port} failed: [Errno 111] Connection refused"
-    # 5 s on the Standard Webhooks schedule, +-20% jitter
-    assert timedelta(seconds=4) <= message.next_attempt_at - clock.now <= timedelta(seconds=6)
+    # 5 s on the Standard Webhooks schedule, +-20% jitter, counted from the attempt (between before and after:
+    # the clock runs on while a slow machine makes it)
+    assert before + timedelta(seconds=4) <= message.next_attempt_at <= after + timedelta(seconds=6)
     assert deliver(worker) == 0  # not due yet
 
     receiver.start()

@@ -100,7 +100,8 @@ def test_installed_wheel_migrates_and_serves_the_login_page_with_its_styles(inst
         deadline = time.monotonic() + 120
         while True:
             try:
-                login = requests.get(f"{base}/auth/login", timeout=5)
+                # A long read timeout: the first request on a busy machine may take a while to answer.
+                login = requests.get(f"{base}/auth/login", timeout=(5, 60))
                 break
             except requests.ConnectionError:
                 assert server.poll() is None, server.stdout.read()
