@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import Comment, OutboxMessage
-from support import signed_post
+from support import free_port, signed_post  # noqa: F401 (free_port: the callback tests' import)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Read here rather than imported from conftest: tests/scoring/conftest.py is also importable as
@@ -171,12 +170,6 @@ def comment(app, external_id: str) -> Comment:
         row = db.session.scalar(sa.select(Comment).where(Comment.external_id == external_id))
         db.session.expunge_all()
         return row
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def worker_process(database_url: str, *, tmp_path: Path, extra_env: dict[str, str] | None = None,

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from support import POSTGRES_URL
-from test_serving import free_port
+from support import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 
