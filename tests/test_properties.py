@@ -7,8 +7,6 @@ another change fixed were pinned by the tests at the end, named after the bug; t
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -147,10 +145,10 @@ def test_comment_read_with_arbitrary_ids_and_tokens_never_answers_500(webhook_ap
         assert_no_server_error(response)
 
 
-def _coral_post(app, credentials, body: bytes, *, secret: str = CORAL_SECRET):
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return app.test_client().post(f"/api/v1/sites/{credentials.slug}/integrations/coral", data=body,
-                                  headers={"Content-Type": "application/json", "X-Coral-Signature": signature})
+def _coral_post(app, credentials, body: bytes):
+    from test_coral import coral_post
+
+    return coral_post(app.test_client(), {}, secrets=(CORAL_SECRET,), slug=credentials.slug, raw=body)
 
 
 @st.composite
