@@ -1,4 +1,4 @@
 """WSGI entry point: `gunicorn --preload wsgi:app`."""
-from moderation import create_app
+from moderation.app import create_app
 
 app = create_app()

@@ -146,12 +146,13 @@ def main(argv: list[str] | None = None) -> None:
                 return result
 
             def read_only():
-                from moderation.models import Comment
-                from moderation.settings.preview import CHUNK, window_start
+                from moderation.models import Comment, utcnow
+                from moderation.settings.preview import CHUNK
+                from moderation.settings.windows import window_start
 
                 query = (sa.select(Comment.id, Comment.decided_by, Comment.status, Comment.scores, Comment.matches,
                                    Comment.language, Comment.policy_version)
-                         .where(Comment.site_id == site.id, Comment.received_at >= window_start("7d"))
+                         .where(Comment.site_id == site.id, Comment.received_at >= window_start("7d", utcnow()))
                          .order_by(Comment.received_at.desc(), Comment.id.desc()))
                 rows = sum(1 for _ in db.session.execute(query.execution_options(yield_per=CHUNK)))
                 db.session.rollback()

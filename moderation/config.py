@@ -76,7 +76,7 @@ OTHER_VARIABLES = {
     "BIND": "the address `moderation serve` listens on",
     "TEST_DATABASE_URL": "the PostgreSQL server the test suite runs on",
     "SCREENSHOTS_DIR": "where the browser tests write the README screenshots",
-    "SCREENSHOTS_FULL": "set: the policy page screenshot test also saves the whole page, for checking by eye",
+    "SCREENSHOTS_FULL": "with SCREENSHOTS_DIR: the policy page's screenshot covers the whole page",
 }
 
 

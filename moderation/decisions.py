@@ -86,15 +86,22 @@ def apply_assessment(comment: Comment, revision: CommentRevision, assessment: As
 
 
 def record_not_scored(comment: Comment, revision: CommentRevision, assessment: Assessment,
-                      policy_version: int | None, *, source: str) -> None:
+                      policy_version: int | None, *, actor_type: str, source: str) -> None:
     """Keep the comment as it is; remember why it was not scored (no audit row per retry).
 
-    The first failed attempt on a revision is kept as an assessment row (with no scores);
-    later retries only count attempts, so an outage does not write a row per worker poll.
+    The first failed attempt on a revision is kept as an assessment row (with no scores) and
+    one audit row (the card's history says "Not scored yet" and why); later retries only count
+    attempts, so an outage does not write rows per worker poll.
     """
+    error = (assessment.error or "not scored")[:500]
     if not comment.score_attempts:
         stored_assessments.record_assessment(comment, revision, assessment, policy_version, source=source)
-    comment.scoring_error = (assessment.error or "not scored")[:500]
+        audit.record(
+            "comment.assessed", actor_type=actor_type, site_id=comment.site_id, comment_id=comment.id,
+            from_status=comment.status, to_status="pending", reason=error,
+            details={"revision": revision.number, "model": assessment.model, "policy_version": policy_version},
+        )
+    comment.scoring_error = error
     comment.score_attempts = (comment.score_attempts or 0) + 1
     logger.warning("comment %s not decided, stays %s: %s", comment.id, comment.status, comment.scoring_error)
 
@@ -133,7 +140,8 @@ def decide_revisions(site: Site, comments: Sequence[Comment], revisions: Sequenc
             result.unchanged += 1
             continue
         if assessment.status == "pending":
-            record_not_scored(comment, revision, assessment, version, source=source or actor_type)
+            record_not_scored(comment, revision, assessment, version, actor_type=actor_type,
+                              source=source or actor_type)
             result.failed.append(comment.id)
             continue
         previous = apply_assessment(comment, revision, assessment, version, actor_type=actor_type, source=source)

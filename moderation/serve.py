@@ -38,9 +38,8 @@ def reset_torch_threads(app) -> None:
 
 
 def run_gunicorn(bind: str, workers: int, threads: int, timeout: int) -> None:
+    from flask import current_app
     from gunicorn.app.base import BaseApplication
-
-    from . import create_app
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -53,7 +52,8 @@ def run_gunicorn(bind: str, workers: int, threads: int, timeout: int) -> None:
             self.cfg.set("post_fork", lambda server, worker: reset_torch_threads(self.application))
 
         def load(self):
-            self.application = create_app()
+            # The app the `moderation` command built to find this command (not a second one).
+            self.application = current_app._get_current_object()
             preload_model(self.application)
             return self.application
 

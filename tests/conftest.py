@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from moderation import create_app
-from support import POSTGRES_URL, comment_payload, sign  # noqa: F401 (re-exported for older imports)
+from support import POSTGRES_URL, comment_payload, make_site, sign  # noqa: F401 (re-exported for older imports)
 from moderation.extensions import db
 
 
@@ -123,12 +123,7 @@ def runner(app):
 @pytest.fixture
 def site(app):
     """A site with fresh credentials: (slug, webhook secret, API token)."""
-    from moderation.sites import create_site
-
-    with app.app_context():
-        credentials = create_site("news", name="News", callback_url=None)
-        db.session.commit()
-    return credentials
+    return make_site(app, "news")
 
 
 @pytest.fixture

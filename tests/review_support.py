@@ -24,15 +24,6 @@ def make_user(app, email: str, role: str = "moderator", site_slugs: tuple[str, .
         return user.id
 
 
-def make_site(app, slug: str):
-    from moderation.sites import create_site
-
-    with app.app_context():
-        credentials = create_site(slug, name=slug.capitalize())
-        db.session.commit()
-    return credentials
-
-
 def csrf_token(client, path: str = "/auth/login") -> str:
     page = client.get(path)
     match = _CSRF_META.search(page.get_data(as_text=True))
@@ -40,9 +31,11 @@ def csrf_token(client, path: str = "/auth/login") -> str:
     return match.group(1)
 
 
-def login(client, email: str, password: str = PASSWORD, **extra):
+def login(client, email: str, password: str = PASSWORD, *, request_options: dict[str, Any] | None = None, **extra):
+    """Sign in through the form, CSRF token included; extra form fields, and options for the POST (base_url...)."""
     token = csrf_token(client)
-    return client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token, **extra})
+    return client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token, **extra},
+                       **(request_options or {}))
 
 
 def add_comment(app, site_slug: str = "news", external_id: str = "c1", **fields: Any) -> int:

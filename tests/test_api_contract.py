@@ -8,7 +8,7 @@ import pytest
 
 from support import comment_payload, sign
 from test_coral import CORAL_SECRET, coral_post, coral_request
-from test_webhook import new_site, signed_post
+from support import make_site, signed_post
 
 OPERATIONS = {
     "webhook": ("/api/v1/sites/{site}/comments", "post"),
@@ -53,8 +53,7 @@ def contract(client):
 def test_every_documented_answer_is_sent_and_matches_its_schema(make_app, contract):
     app = make_app(RATELIMIT_WEBHOOK="8 per minute", MAX_BODY_BYTES=4096, CORAL_TIMEOUT=5.0)
     client = app.test_client()
-    credentials = new_site(app, "contract")
-    from test_callbacks_support import make_site
+    credentials = make_site(app, "contract")
     make_site(app, slug="coralsite", coral_secret=CORAL_SECRET)
     from moderation import runtime
     from moderation.ingest.coral_scoring import warm_up
@@ -87,7 +86,7 @@ def test_every_documented_answer_is_sent_and_matches_its_schema(make_app, contra
     assert "429" in contract.seen["webhook"]
 
     down = make_app(scorer=False)
-    down_site = new_site(down, "down")
+    down_site = make_site(down, "down")
     pending = signed_post(down.test_client(), "down", down_site.secret, comment_payload("p1"))
     assert pending.status_code == 202
     contract.check("webhook", pending)
@@ -142,7 +141,7 @@ def test_comment_schema_lists_every_answered_field(contract):
 def test_retry_after_only_on_pending_and_rate_limited(make_app):
     app = make_app(RATELIMIT_WEBHOOK="3 per minute")
     client = app.test_client()
-    credentials = new_site(app, "ra")
+    credentials = make_site(app, "ra")
     decided = signed_post(client, "ra", credentials.secret, comment_payload("a1"))
     invalid = signed_post(client, "ra", credentials.secret, comment_payload("", body=""))
     forged = client.post("/api/v1/sites/ra/comments", data=b"{}", headers={"Content-Type": "application/json"})
@@ -155,7 +154,7 @@ def test_retry_after_only_on_pending_and_rate_limited(make_app):
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
 
     down = make_app(scorer=False)
-    down_site = new_site(down, "ra-down")
+    down_site = make_site(down, "ra-down")
     pending = signed_post(down.test_client(), "ra-down", down_site.secret, comment_payload("p1"))
     assert pending.status_code == 202 and int(pending.headers["Retry-After"]) >= 1
 

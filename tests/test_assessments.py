@@ -5,7 +5,8 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import StoredAssessment
-from test_callbacks_support import comment, make_site, post
+from test_callbacks_support import comment, post
+from support import make_site
 from test_coral import coral, coral_post, coral_request  # noqa: F401 (fixture)
 from test_worker import premoderate
 

@@ -12,7 +12,9 @@ from moderation.callbacks.delivery import DeliveryResult
 from moderation.extensions import db
 from moderation.models import OutboxMessage, Site
 from moderation.worker import Worker
-from test_callbacks_support import Clock, make_site, outbox, post, receiver  # noqa: F401 (fixture)
+from test_callbacks_support import Clock, outbox, post, receiver  # noqa: F401 (fixture)
+from review_support import login, make_user
+from support import make_site
 
 
 @pytest.fixture
@@ -58,12 +60,15 @@ def test_down_slow_500_429_410_then_delivered_with_one_webhook_id(setup, receive
         worker.score_pending()
 
     receiver.stop()  # down: connection refused
+    before = clock.now
     deliver(worker)
+    after = clock.now
     message = only_message(app)
     assert message.status == "pending" and message.attempts == 1
     assert message.last_error == f"connection to 127.0.0.1:{receiver.port} failed: [Errno 111] Connection refused"
-    # 5 s on the Standard Webhooks schedule, +-20% jitter
-    assert timedelta(seconds=4) <= message.next_attempt_at - clock.now <= timedelta(seconds=6)
+    # 5 s on the Standard Webhooks schedule, +-20% jitter, counted from the attempt (between before and after:
+    # the clock runs on while a slow machine makes it)
+    assert before + timedelta(seconds=4) <= message.next_attempt_at <= after + timedelta(seconds=6)
     assert deliver(worker) == 0  # not due yet
 
     receiver.start()
@@ -226,3 +231,31 @@ def test_admin_page_lists_failed_and_redelivers(setup, receiver):
     response = client.post(f"/admin/callbacks/{only_message(app).id}/redeliver")
     assert response.status_code == 302
     assert only_message(app).status == "pending"
+
+
+def test_admin_page_counts_callbacks_waiting_for_a_callback_url(make_app, receiver):
+    intake = make_app(scorer=False)
+    without_url = make_site(intake, "gazette")  # no callback URL yet
+    with_url = make_site(intake, "news", callback_url=receiver.url)
+    for comment_id in ("g1", "g2"):
+        post(intake, without_url, comment_id, "<p>Fine words about the park.</p>")
+    post(intake, with_url, "n1", "<p>Fine words about the park.</p>")
+    app = make_app(CALLBACK_ALLOW_PRIVATE=True, CALLBACK_TIMEOUT=2.0)
+    make_user(app, "admin@example.org", role="admin")
+    worker = Worker(app, clock=Clock())
+    worker.run_once()  # scores all three; only news's callback can go out
+    assert len(receiver.requests) == 1
+    client = app.test_client()
+    login(client, "admin@example.org")
+
+    html = client.get("/admin/callbacks/").get_data(as_text=True)
+    assert "Waiting for a callback URL" in html
+    assert "2 callbacks are kept because their site has no callback URL yet. They go out once a URL is set" in html
+    assert "<tr><td>gazette</td><td>2</td></tr>" in html and "<td>news</td>" not in html
+
+    with app.app_context():
+        db.session.scalar(sa.select(Site).where(Site.slug == "gazette")).callback_url = receiver.url
+        db.session.commit()
+    worker.run_once()
+    assert len(receiver.requests) == 3
+    assert "Waiting for a callback URL" not in client.get("/admin/callbacks/").get_data(as_text=True)

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import OutboxMessage
 from moderation.worker import Worker
-from test_callbacks_support import ROOT, Clock, free_port, make_site, outbox, post
+from test_callbacks_support import ROOT, Clock, free_port, outbox, post
+from support import make_site
 
 
 class ExampleReceiver:

@@ -4,10 +4,8 @@
 """
 from __future__ import annotations
 
-import json
 import secrets
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,10 +18,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from standardwebhooks.webhooks import Webhook
-
 from moderation.extensions import db
-from moderation.models import Comment, OutboxMessage, Site
+from moderation.models import Comment, OutboxMessage
+from support import free_port, signed_post  # noqa: F401 (free_port: the callback tests' import)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Read here rather than imported from conftest: tests/scoring/conftest.py is also importable as
@@ -153,28 +150,12 @@ class Clock:
         self.offset += max(timedelta(0), when - self.now)
 
 
-def make_site(app, slug: str = "news", callback_url: str | None = None, coral_secret: str | None = None):
-    from moderation.sites import create_site, update_site
-
-    with app.app_context():
-        credentials = create_site(slug, name=slug.title(), callback_url=callback_url)
-        if coral_secret:
-            site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
-            update_site(site, coral_secret=coral_secret)
-        db.session.commit()
-    return credentials
-
-
 def post(app, credentials, comment_id: str, body: str):
-    """POST a comment to the signed webhook, as a publisher does."""
-    data = json.dumps({"id": comment_id, "body": body, "article": {"id": "a-1", "url": "https://news.example/a-1"},
-                       "author": {"id": "reader-1", "name": "Reader 1"}}).encode()
-    now = datetime.now(timezone.utc)
-    message_id = f"msg_{comment_id}_{secrets.token_hex(6)}"  # each delivery its own id
-    headers = {"webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
-               "webhook-signature": Webhook(credentials.secret).sign(message_id, now, data.decode()),
-               "Content-Type": "application/json"}
-    return app.test_client().post(f"/api/v1/sites/{credentials.slug}/comments", data=data, headers=headers)
+    """POST a comment to the signed webhook, as a publisher does (each delivery its own id)."""
+    data = {"id": comment_id, "body": body, "article": {"id": "a-1", "url": "https://news.example/a-1"},
+            "author": {"id": "reader-1", "name": "Reader 1"}}
+    return signed_post(app.test_client(), credentials.slug, credentials.secret, data,
+                       message_id=f"msg_{comment_id}_{secrets.token_hex(6)}")
 
 
 def outbox(app) -> list[OutboxMessage]:
@@ -189,12 +170,6 @@ def comment(app, external_id: str) -> Comment:
         row = db.session.scalar(sa.select(Comment).where(Comment.external_id == external_id))
         db.session.expunge_all()
         return row
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def worker_process(database_url: str, *, tmp_path: Path, extra_env: dict[str, str] | None = None,

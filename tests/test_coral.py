@@ -20,7 +20,8 @@ from moderation.extensions import db
 from moderation.ingest.coral_scoring import warm_up
 from moderation.models import Comment, CommentRevision, OutboxMessage
 from moderation.worker import Worker
-from test_callbacks_support import Clock, make_site
+from test_callbacks_support import Clock
+from support import make_site
 
 CORAL_SECRET = "empsec_2f6c1e7d0a9b4c8e8f1d3a5b7c9e0f12"
 OLD_SECRET = "empsec_00000000000000000000000000000000"

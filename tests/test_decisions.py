@@ -18,7 +18,8 @@ from moderation.extensions import db
 from moderation.jobs.rescore import claim_job, create_job, run_batch
 from moderation.models import Comment, OutboxMessage, Site, utcnow
 from moderation.worker import Worker
-from test_callbacks_support import Clock, comment, make_site, outbox, post, receiver  # noqa: F401 (fixture)
+from test_callbacks_support import Clock, comment, outbox, post, receiver  # noqa: F401 (fixture)
+from support import make_site
 from test_coral import CORAL_SECRET, coral_post, coral_request, drained_pool  # noqa: F401 (fixture)
 
 NAN = float("nan")
@@ -146,3 +147,20 @@ def test_short_foreign_abuse_declared_english_goes_to_a_human(post_comment):
     answer = post_comment(comment_payload("c1", "<p>hijo de puta</p>", language="en")).get_json()
     assert answer["status"] == "queued" and answer["language"] == "es"
     assert {"code": "unsupported_language", "language": "es"} in answer["reasons"]
+
+
+def test_a_comment_not_scored_is_audited_and_its_history_says_why(make_app):
+    from moderation.models import AuditEntry
+    from moderation.review.present import history_lines
+
+    down = make_app(scorer=False)  # the model's files are missing: comments wait as pending
+    credentials = make_site(down)
+    assert post(down, credentials, "c1", "<p>The park opened today.</p>").status_code == 202
+    with down.app_context():
+        stored = db.session.scalar(sa.select(Comment))
+        assert stored.status == "pending" and stored.score_attempts == 1
+        rows = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "comment.assessed")).all()
+        assert [(row.to_status, row.reason) for row in rows] == [("pending", stored.scoring_error)]
+        [line] = [line for line in history_lines(rows)]
+        assert (line.text, line.by) == ("Not scored yet", "the scorer")
+        assert line.detail.startswith("the model's files are missing on this server")

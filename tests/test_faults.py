@@ -23,8 +23,9 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import Comment, CommentRevision, OutboxMessage, Site
 from moderation.worker import Worker
+from support import make_site
 from test_callbacks_support import (  # noqa: F401 (receiver is a fixture)
-    Clock, make_site, needs_postgres, post, receiver, wait_for, worker_process,
+    Clock, needs_postgres, post, receiver, wait_for, worker_process,
 )
 
 
@@ -153,12 +154,10 @@ def proxied(database_url):
 
 
 def _signed_post(app, credentials, comment_id: str, body: str, message_id: str | None = None):
-    from support import comment_payload, sign
+    from support import comment_payload, signed_post
 
-    data = json.dumps(comment_payload(comment_id, body)).encode()
-    headers = sign(credentials.secret, data, message_id=message_id or f"msg_{comment_id}")
-    headers["Content-Type"] = "application/json"
-    return app.test_client().post(f"/api/v1/sites/{credentials.slug}/comments", data=data, headers=headers)
+    return signed_post(app.test_client(), credentials.slug, credentials.secret, comment_payload(comment_id, body),
+                       message_id=message_id or f"msg_{comment_id}")
 
 
 @needs_postgres
@@ -188,13 +187,13 @@ def test_database_unreachable_answers_503_stores_nothing_and_the_retry_succeeds(
 @needs_postgres
 def test_database_restarted_between_store_and_decision_keeps_the_comment_pending(make_app, proxied, monkeypatch):
     """The connection drops after the comment was committed, while it is scored: 503, and the comment waits."""
-    from moderation.ingest import operations
+    from moderation import decisions  # the one decision path every caller (the webhook included) goes through
 
     proxy, url = proxied
     direct = make_app()
     app = make_app(DATABASE_URL=url)
     credentials = make_site(direct)
-    real_assess = operations.assess
+    real_assess = decisions.assess
 
     def assess_while_the_server_restarts(*args, **kwargs):
         proxy.cut()
@@ -203,10 +202,10 @@ def test_database_restarted_between_store_and_decision_keeps_the_comment_pending
         finally:
             proxy.restore()
 
-    monkeypatch.setattr(operations, "assess", assess_while_the_server_restarts)
+    monkeypatch.setattr(decisions, "assess", assess_while_the_server_restarts)
     response = _signed_post(app, credentials, "c1", "<p>Fine words.</p>")
     assert response.status_code == 503 and "Retry-After" in response.headers
-    monkeypatch.setattr(operations, "assess", real_assess)
+    monkeypatch.setattr(decisions, "assess", real_assess)
     waiting = tally(direct, "news", 1, "restarted mid-request")
     assert (waiting.stored, waiting.decided, waiting.revisions) == (1, 0, 1)  # stored, pending, whole
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from support import comment_payload
-from review_support import PASSWORD, Reviewer, add_comment, csrf_token, make_user
+from review_support import Reviewer, add_comment, login, make_user
 
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}  # an anonymous caller on the internet
 
@@ -53,23 +53,17 @@ def test_hsts_only_over_https(client):
     assert secure.headers.get("Strict-Transport-Security", "").startswith("max-age=")
 
 
-def sign_in(client, **request_options):
-    token = csrf_token(client)
-    return client.post("/auth/login", data={"email": "mod@news.example", "password": PASSWORD,
-                                            "csrf_token": token}, **request_options)
-
-
 def test_session_cookie_is_secure_over_https_without_any_setting(app, site):
     make_user(app, "mod@news.example")
-    assert "Secure" not in session_cookie(sign_in(app.test_client()))
-    assert "Secure" in session_cookie(sign_in(app.test_client(), base_url="https://localhost"))
+    assert "Secure" not in session_cookie(login(app.test_client(), "mod@news.example"))
+    assert "Secure" in session_cookie(login(app.test_client(), "mod@news.example", request_options={"base_url": "https://localhost"}))
 
 
 def test_behind_a_trusted_proxy_https_is_recognised(make_app, site):
     app = make_app(TRUSTED_PROXIES=1)
     make_user(app, "mod@news.example")
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
-    response = sign_in(app.test_client(), headers=forwarded)
+    response = login(app.test_client(), "mod@news.example", request_options={"headers": forwarded})
     assert "Secure" in session_cookie(response)
     assert response.headers.get("Strict-Transport-Security")
 

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, LexiconTerm, RescoreJob, utcnow
-from review_support import Reviewer, add_comment, make_site, make_user
+from review_support import Reviewer, add_comment, make_user
+from support import make_site
 from support import comment_payload
 
 

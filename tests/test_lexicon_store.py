@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from review_support import make_site
+from support import make_site
 from support import comment_payload
 
 

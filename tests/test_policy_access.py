@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from moderation.extensions import db
-from review_support import Reviewer, make_site, make_user
+from review_support import Reviewer, make_user
+from support import make_site
 
 PAGES = ("/sites/{slug}/policy",)
 POSTS = (

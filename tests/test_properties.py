@@ -7,8 +7,6 @@ another change fixed were pinned by the tests at the end, named after the bug; t
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -22,8 +20,7 @@ from hypothesis import strategies as st
 from moderation import runtime
 from moderation.ingest.coral_scoring import warm_up
 from review_support import csrf_token, login, make_user
-from support import comment_payload, sign
-from test_callbacks_support import make_site
+from support import comment_payload, make_site, sign
 
 settings.register_profile(
     "ci", max_examples=40, derandomize=True, deadline=timedelta(seconds=20), print_blob=True,
@@ -148,10 +145,10 @@ def test_comment_read_with_arbitrary_ids_and_tokens_never_answers_500(webhook_ap
         assert_no_server_error(response)
 
 
-def _coral_post(app, credentials, body: bytes, *, secret: str = CORAL_SECRET):
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return app.test_client().post(f"/api/v1/sites/{credentials.slug}/integrations/coral", data=body,
-                                  headers={"Content-Type": "application/json", "X-Coral-Signature": signature})
+def _coral_post(app, credentials, body: bytes):
+    from test_coral import coral_post
+
+    return coral_post(app.test_client(), {}, secrets=(CORAL_SECRET,), slug=credentials.slug, raw=body)
 
 
 @st.composite
@@ -185,10 +182,10 @@ def test_signed_coral_request_with_arbitrary_bytes_never_answers_500(webhook_app
 
 @pytest.fixture
 def moderator(make_app):
-    from review_support import add_comment, make_site as make_review_site
+    from review_support import add_comment
 
     app = make_app()
-    make_review_site(app, "news")
+    make_site(app, "news")
     make_user(app, "mod@example.com")
     comment_id = add_comment(app)
     client = app.test_client()

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 
 from support import sign
 from test_properties import no_hang  # noqa: F401 (autouse fixture: a hang fails)
-from test_callbacks_support import make_site
+from support import make_site
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from moderation import create_app
 from review_support import login, make_user
 from support import comment_payload, sign
-from test_webhook import new_site, signed_post
+from support import make_site, signed_post
 
 REDIS_URL = "redis://127.0.0.1:6379"
 
@@ -18,7 +18,7 @@ REDIS_URL = "redis://127.0.0.1:6379"
 def test_unsigned_posts_do_not_use_up_the_site_quota(make_app):
     app = make_app(RATELIMIT_WEBHOOK="5 per minute", RATELIMIT_WEBHOOK_UNSIGNED="1000 per minute")
     client = app.test_client()
-    credentials = new_site(app, "target")
+    credentials = make_site(app, "target")
     body = json.dumps(comment_payload("x")).encode()
     for _ in range(30):  # the 1,300 text/plain posts, scaled to the configured limit
         assert client.post("/api/v1/sites/target/comments", data=body,
@@ -29,7 +29,7 @@ def test_unsigned_posts_do_not_use_up_the_site_quota(make_app):
 def test_unsigned_refusals_are_limited_per_address_without_blocking_signed_ones(make_app):
     app = make_app(RATELIMIT_WEBHOOK="100 per minute", RATELIMIT_WEBHOOK_UNSIGNED="3 per minute")
     client = app.test_client()
-    credentials = new_site(app, "target")
+    credentials = make_site(app, "target")
     body = json.dumps(comment_payload("x")).encode()
     statuses = [client.post("/api/v1/sites/target/comments", data=body,
                             headers={"Content-Type": "text/plain"}).status_code for _ in range(5)]
@@ -102,7 +102,7 @@ def storage(request, tmp_path):
 
 def test_webhook_limit_holds_across_processes(make_app, storage):
     app = make_app(RATELIMIT_WEBHOOK="6 per minute", **storage)
-    credentials = new_site(app, "shared")
+    credentials = make_site(app, "shared")
     statuses = _in_two_processes(_signed_invalid_posts, dict(app.config), "shared",
                                  credentials.secret, 5)
     assert sorted(statuses) == [422] * 6 + [429] * 4
@@ -119,7 +119,7 @@ def test_sign_in_limit_holds_across_processes(make_app, site, storage):
 
 def test_storage_down_counts_nothing_and_refuses_no_publisher(make_app):
     app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1", RATELIMIT_WEBHOOK="1 per minute")
-    credentials = new_site(app, "nostore")
+    credentials = make_site(app, "nostore")
     client = app.test_client()
     for n in range(2):
         assert signed_post(client, "nostore", credentials.secret, comment_payload(f"n{n}")).status_code == 200

@@ -4,12 +4,7 @@ edits of one comment are serialised (no 500, consecutive revisions)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -21,9 +16,7 @@ from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, CommentRevision, User
 from moderation.review import operations as review
 from review_support import make_user
-from support import comment_payload, sign
-from test_callbacks_support import free_port
-from test_serving import REPO
+from support import comment_payload, gunicorn_served, sign
 
 
 def send(client, secret: str, data: dict, *, message_id: str | None = None, raw: bytes | None = None,
@@ -152,38 +145,6 @@ class served:
         self.thread.join()
 
 
-class gunicorn_served:
-    """`moderation serve` (gunicorn, preloaded app) in its own process group."""
-
-    def __init__(self, database_url: str, tiny_model, *, workers: int, threads: int) -> None:
-        checkpoint, config_dir = tiny_model
-        self.port = free_port()
-        self.env = dict(os.environ, MODERATION_DATABASE_URL=database_url, MODERATION_SECRET_KEY="x",
-                        MODERATION_DETOXIFY_CHECKPOINT=str(checkpoint),
-                        MODERATION_DETOXIFY_CONFIG_DIR=str(config_dir),
-                        MODERATION_RATELIMIT_WEBHOOK="10000 per minute")
-        self.args = [sys.executable, "-m", "moderation.cli", "serve", "--bind", f"127.0.0.1:{self.port}",
-                     "--workers", str(workers), "--threads", str(threads)]
-
-    def __enter__(self) -> str:
-        self.server = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL, start_new_session=True)
-        base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(base + "/healthz", timeout=2).ok:
-                    return base
-            except requests.ConnectionError:
-                time.sleep(0.3)
-        self.__exit__()
-        raise AssertionError("gunicorn did not start")
-
-    def __exit__(self, *exc) -> None:
-        os.killpg(self.server.pid, signal.SIGTERM)
-        self.server.wait(timeout=30)
-
-
 def edits_at_once(base: str, secret: str, n: int) -> list[requests.Response]:
     def deliver(i: int) -> requests.Response:
         body = json.dumps(comment_payload("c1", f"<p>Edit number {i} of this comment.</p>")).encode()
@@ -203,7 +164,8 @@ def test_concurrent_edits_of_one_comment_never_fail_and_number_revisions_in_orde
             answers = edits_at_once(base, site.secret, n)
     else:
         n = 40  # 2 processes x 4 threads, as `moderation serve` runs
-        with gunicorn_served(database_url, tiny_model, workers=2, threads=4) as base:
+        with gunicorn_served(database_url, tiny_model, workers=2, threads=4,
+                             env={"MODERATION_RATELIMIT_WEBHOOK": "10000 per minute"}) as base:
             answers = edits_at_once(base, site.secret, n)
     failures = [(a.status_code, a.text[:200]) for a in answers if a.status_code not in (200, 202)]
     assert failures == []

@@ -1,7 +1,8 @@
 """Site scoping and CSRF: a moderator of one site can neither see nor act on another's comments."""
 from __future__ import annotations
 
-from review_support import Reviewer, add_comment, audit_actions, comment_state, make_site, make_user, moderator  # noqa: F401
+from review_support import Reviewer, add_comment, audit_actions, comment_state, make_user, moderator  # noqa: F401
+from support import make_site
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(app, client, site):

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from markupsafe import Markup
 
 from moderation.review.present import highlight, safe_link, score_bars
-from review_support import Reviewer, add_comment, make_site, make_user, moderator  # noqa: F401
+from review_support import Reviewer, add_comment, make_user, moderator  # noqa: F401
+from support import make_site
 
 ID_RE = re.compile(r'data-comment\s+data-id="(\d+)"')
 

@@ -2,30 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 import sqlalchemy as sa
 
-from support import comment_payload, sign
+from support import comment_payload, free_port, gunicorn_served, sign
 from moderation.extensions import db
 from moderation.models import Comment
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def test_demo_posts_the_samples_through_the_signed_webhook(app, runner):
     port = free_port()
@@ -57,28 +41,8 @@ def test_demo_without_a_model_says_so_and_keeps_comments_pending(make_app):
 @pytest.mark.parametrize("threads", ["2", None])
 def test_gunicorn_preloaded_workers_score_comments(app, site, database_url, tiny_model, threads):
     """The master loads the weights (shared by the forked workers) and never runs inference."""
-    checkpoint, config_dir = tiny_model
-    port = free_port()
-    env = dict(os.environ, MODERATION_DATABASE_URL=database_url, MODERATION_SECRET_KEY="x",
-               MODERATION_DETOXIFY_CHECKPOINT=str(checkpoint),
-               MODERATION_DETOXIFY_CONFIG_DIR=str(config_dir))
-    if threads:
-        env["MODERATION_SCORING_THREADS"] = threads
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moderation.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(base + "/healthz", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.3)
-        else:
-            raise AssertionError("gunicorn did not start")
+    env = {"MODERATION_SCORING_THREADS": threads} if threads else {}
+    with gunicorn_served(database_url, tiny_model, workers=2, env=env) as base:
         statuses = []
         for n in range(4):  # several requests, so both workers are likely to score
             body = json.dumps(comment_payload(f"g{n}", f"<p>Comment number {n} about the park.</p>")).encode()
@@ -90,6 +54,3 @@ def test_gunicorn_preloaded_workers_score_comments(app, site, database_url, tiny
             assert response.json()["scores"]["toxicity"] < 0.5
         assert statuses == ["approved"] * 4
         assert requests.get(base + "/readyz", timeout=30).status_code == 200
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)

@@ -11,7 +11,8 @@ from moderation.callbacks.addresses import AddressPolicy, BlockedAddress, refusa
 from moderation.callbacks.delivery import send
 from moderation.callbacks.transport import pinned_session
 from moderation.worker import Worker
-from test_callbacks_support import Clock, make_site, outbox, post, receiver  # noqa: F401 (fixture)
+from test_callbacks_support import Clock, outbox, post, receiver  # noqa: F401 (fixture)
+from support import make_site
 
 REFUSED = [
     ("127.0.0.1", "loopback"), ("127.1.2.3", "loopback"), ("::1", "loopback"),

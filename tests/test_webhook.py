@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from support import comment_payload, sign
+from support import comment_payload, make_site, sign, signed_post
 from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, CommentRevision
 
@@ -23,22 +23,6 @@ def assert_problem(response, status: int) -> dict:
     body = response.get_json(force=True)
     assert body["status"] == status and body["detail"]
     return body
-
-
-def new_site(app, slug: str):
-    """A site on an app built with its own settings (the `site` fixture uses the default app)."""
-    from moderation.sites import create_site
-
-    with app.app_context():
-        credentials = create_site(slug)
-        db.session.commit()
-    return credentials
-
-
-def signed_post(client, slug: str, secret: str, data):
-    body = json.dumps(data).encode()
-    headers = sign(secret, body) | {"Content-Type": "application/json"}
-    return client.post(f"/api/v1/sites/{slug}/comments", data=body, headers=headers)
 
 
 def test_accepted_comment_has_the_contract_shape(app, post_comment):
@@ -59,7 +43,7 @@ def test_accepted_comment_has_the_contract_shape(app, post_comment):
 def test_scorer_down_means_pending_202_never_approved(make_app):
     app = make_app(scorer=False)
     client = app.test_client()
-    credentials = new_site(app, "down")
+    credentials = make_site(app, "down")
     response = signed_post(client, "down", credentials.secret, comment_payload("c9", "<p>hello there, friends</p>"))
     assert response.status_code == 202
     assert response.get_json()["status"] == "pending"
@@ -178,7 +162,7 @@ def test_unknown_site_is_404(app, post_comment):
 
 def test_body_too_large_is_413(make_app):
     app = make_app(MAX_BODY_BYTES=2048)
-    credentials = new_site(app, "small")
+    credentials = make_site(app, "small")
     big = comment_payload("big", "<p>" + "word " * 2000 + "</p>")
     assert_problem(signed_post(app.test_client(), "small", credentials.secret, big), 413)
     assert count(app, Comment) == 0
@@ -187,7 +171,7 @@ def test_body_too_large_is_413(make_app):
 def test_rate_limit_is_429_problem(make_app):
     app = make_app(RATELIMIT_WEBHOOK="2 per minute")
     client = app.test_client()
-    credentials = new_site(app, "busy")
+    credentials = make_site(app, "busy")
     statuses = [signed_post(client, "busy", credentials.secret, comment_payload(f"rl{n}")) for n in range(3)]
     assert [r.status_code for r in statuses[:2]] != [429, 429]
     problem = assert_problem(statuses[2], 429)
@@ -201,7 +185,7 @@ def test_forged_requests_do_not_use_up_the_site_quota(make_app):
     from moderation.sites import new_webhook_secret
 
     client = app.test_client()
-    credentials = new_site(app, "target")
+    credentials = make_site(app, "target")
     forged_secret = new_webhook_secret()
     for n in range(5):
         assert signed_post(client, "target", forged_secret, comment_payload(f"f{n}")).status_code == 401

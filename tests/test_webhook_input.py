@@ -14,8 +14,8 @@ import requests
 from werkzeug.serving import make_server
 
 from review_support import login, make_user
-from support import comment_payload, sign
-from test_webhook import assert_problem, count, new_site
+from support import comment_payload, make_site, sign
+from test_webhook import assert_problem, count
 from moderation.models import Comment
 
 
@@ -77,7 +77,7 @@ def chunks(body: bytes, size: int = 1000):
 
 def test_chunked_bodies_over_the_limit_are_413_and_under_it_are_read_whole(served):
     app, base = served
-    credentials = new_site(app, "chunked")
+    credentials = make_site(app, "chunked")
     small = json.dumps(comment_payload("ok", "<p>" + "fine words " * 200 + "</p>")).encode()
     assert 2000 < len(small) < 4096
     accepted = requests.post(f"{base}/api/v1/sites/chunked/comments", data=chunks(small),
@@ -111,7 +111,7 @@ def test_ids_a_url_cannot_carry_back_are_422(app, post_comment, external_id):
 
 def test_ids_with_slashes_are_read_back_over_http(served):
     app, base = served
-    credentials = new_site(app, "slashes")
+    credentials = make_site(app, "slashes")
     body = json.dumps(comment_payload("thread/7/c 9")).encode()
     assert requests.post(f"{base}/api/v1/sites/slashes/comments", data=body,
                          headers=sign(credentials.secret, body) | {"Content-Type": "application/json"},
@@ -149,33 +149,11 @@ def test_queue_for_this_article_link_works_for_any_accepted_article_id(app, clie
 
 def test_chunked_body_over_the_limit_is_413_through_gunicorn(app, site, database_url, tiny_model, tmp_path):
     """gunicorn de-chunks the body itself (wsgi.input_terminated): the limit must hold there too."""
-    import os
-    import signal
-    import subprocess
-    import sys
+    from support import gunicorn_served
 
-    from test_serving import REPO, free_port
-
-    checkpoint, config_dir = tiny_model
-    port = free_port()
-    env = dict(os.environ, MODERATION_DATABASE_URL=database_url, MODERATION_SECRET_KEY="x",
-               MODERATION_DETOXIFY_CHECKPOINT=str(checkpoint), MODERATION_DETOXIFY_CONFIG_DIR=str(config_dir),
-               MODERATION_MAX_BODY_BYTES="4096",
-               MODERATION_RATELIMIT_STORAGE_URI="sqlite://" + str(tmp_path / "limits.sqlite3"))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moderation.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(base + "/healthz", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.3)
-        else:
-            raise AssertionError("gunicorn did not start")
+    env = {"MODERATION_MAX_BODY_BYTES": "4096",
+           "MODERATION_RATELIMIT_STORAGE_URI": "sqlite://" + str(tmp_path / "limits.sqlite3")}
+    with gunicorn_served(database_url, tiny_model, workers=1, env=env) as base:
         big = json.dumps(comment_payload("big", "<p>" + "word " * 3000 + "</p>")).encode()
         refused = requests.post(f"{base}/api/v1/sites/{site.slug}/comments", data=chunks(big),
                                 headers=standard_headers(site.secret, big), timeout=60)
@@ -184,6 +162,3 @@ def test_chunked_body_over_the_limit_is_413_through_gunicorn(app, site, database
         accepted = requests.post(f"{base}/api/v1/sites/{site.slug}/comments", data=chunks(small, 10),
                                  headers=standard_headers(site.secret, small), timeout=60)
         assert accepted.status_code == 200, accepted.text
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)

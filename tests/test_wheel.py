@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from support import POSTGRES_URL
-from test_serving import free_port
+from support import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,8 @@ def test_installed_wheel_migrates_and_serves_the_login_page_with_its_styles(inst
         deadline = time.monotonic() + 120
         while True:
             try:
-                login = requests.get(f"{base}/auth/login", timeout=5)
+                # A long read timeout: the first request on a busy machine may take a while to answer.
+                login = requests.get(f"{base}/auth/login", timeout=(5, 60))
                 break
             except requests.ConnectionError:
                 assert server.poll() is None, server.stdout.read()

@@ -12,8 +12,9 @@ from moderation.extensions import db
 from moderation.models import RescoreJob
 from moderation.models import AuditEntry, Comment, OutboxMessage
 from moderation.worker import Worker
+from support import make_site
 from test_callbacks_support import (  # noqa: F401 (fixture)
-    Clock, comment, make_site, needs_postgres, outbox, post, receiver, wait_for, worker_process,
+    Clock, comment, needs_postgres, outbox, post, receiver, wait_for, worker_process,
 )
 
 

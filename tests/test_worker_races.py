@@ -13,7 +13,8 @@ from moderation.extensions import db
 from moderation.models import Comment
 from moderation.worker import Worker
 from support import POSTGRES_URL
-from test_callbacks_support import Clock, comment, make_site, post
+from test_callbacks_support import Clock, comment, post
+from support import make_site
 
 pytestmark = pytest.mark.skipif(
     bool(POSTGRES_URL), reason="on PostgreSQL the claimed rows are locked, so an edit waits for the worker "

@@ -188,14 +188,25 @@ def messages(*, status: str | None = None, site_id: int | None = None,
     return [(m, s) for m, s in db.session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit))]
 
 
+def _waiting_for_url() -> sa.Select:
+    """Pending callbacks of sites that have no callback URL: kept, and sent once one is set."""
+    return (sa.select(sa.func.count()).select_from(OutboxMessage)
+            .join(Site, Site.id == OutboxMessage.site_id)
+            .where(OutboxMessage.status == "pending", Site.callback_url.is_(None)))
+
+
 def waiting_for_url(site_id: int | None = None) -> int:
     """Callbacks kept for sites that have no callback URL yet (sent once one is set)."""
-    query = (sa.select(sa.func.count()).select_from(OutboxMessage)
-             .join(Site, Site.id == OutboxMessage.site_id)
-             .where(OutboxMessage.status == "pending", Site.callback_url.is_(None)))
+    query = _waiting_for_url()
     if site_id is not None:
         query = query.where(OutboxMessage.site_id == site_id)
     return db.session.scalar(query) or 0
+
+
+def waiting_for_url_by_site() -> list[tuple[Site, int]]:
+    """The same, per site (by slug), for the sites that have any."""
+    query = _waiting_for_url().add_columns(Site).group_by(Site.id).order_by(Site.slug)
+    return [(site, count) for count, site in db.session.execute(query)]
 
 
 def disabled_sites() -> list[Site]:

@@ -1,11 +1,12 @@
-"""Admin page for callbacks: given-up deliveries with their last error, redelivery, paused endpoints."""
+"""Admin page for callbacks: given-up deliveries with their last error, redelivery, paused endpoints, waiting sites."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from ..extensions import db, login_manager
+from ..auth.access import require_admin
+from ..extensions import db
 from ..models import Site, utcnow
 from . import outbox
 
@@ -14,14 +15,8 @@ bp = Blueprint("callbacks_admin", __name__, url_prefix="/admin/callbacks")
 STATUSES = ("failed", "pending", "delivered")
 
 
-@bp.before_request
-def _require_admin() -> ResponseReturnValue | None:
-    # Callbacks carry every site's data and secrets' effects: admins only, checked for every view.
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if current_user.role != "admin" or not current_user.is_active:
-        abort(403)
-    return None
+# Callbacks carry every site's data and secrets' effects: admins only, checked for every view.
+bp.before_request(require_admin)
 
 
 @bp.get("/")
@@ -31,7 +26,7 @@ def index() -> ResponseReturnValue:
         abort(404)
     return render_template("admin/callbacks.html", status=status, statuses=STATUSES,
                            rows=outbox.messages(status=status, limit=200),
-                           disabled=outbox.disabled_sites())
+                           disabled=outbox.disabled_sites(), waiting=outbox.waiting_for_url_by_site())
 
 
 @bp.post("/<int:message_id>/redeliver")

@@ -7,21 +7,16 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .. import sites
-from ..extensions import db, login_manager
+from ..auth.access import require_admin
+from ..extensions import db
 from ..models import Site
 from . import keys
 
 bp = Blueprint("apikeys", __name__, url_prefix="/admin/apikeys")
 
 
-@bp.before_request
-def _require_admin() -> ResponseReturnValue | None:
-    # Keys open every site's scoring to whoever holds them: admins only, checked for every view.
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if current_user.role != "admin" or not current_user.is_active:
-        abort(403)
-    return None
+# Keys open every site's scoring to whoever holds them: admins only, checked for every view.
+bp.before_request(require_admin)
 
 
 def _page(issued: keys.IssuedKey | None = None) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..auth.access import site_of, sites_of
 from ..extensions import db
 from ..models import Comment, Site, User
 
@@ -31,14 +32,12 @@ def site_filter(user: User) -> ColumnElement[bool]:
 
 
 def visible_sites(user: User) -> list[Site]:
-    if user.role == "admin":
-        return list(db.session.scalars(sa.select(Site).order_by(Site.name)))
-    return sorted(user.sites, key=lambda site: site.name)
+    return sites_of(user)
 
 
 def site_for(user: User, slug: str) -> Site:
-    site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
-    if site is None or not user.can_access_site(site.id):
+    site = site_of(user, slug)
+    if site is None:
         raise NotVisible(slug)
     return site
 

@@ -6,11 +6,11 @@ site exists, but its policy is not theirs to change.
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
 
-from ..extensions import db, login_manager
+from ..auth.access import site_of, sites_of
+from ..extensions import login_manager
 from ..models import Site, User
 
 POLICY_ROLES = ("editor", "admin")
@@ -31,17 +31,13 @@ def can_edit_policies(user: User) -> bool:
 
 def editable_sites(user: User) -> list[Site]:
     """The sites whose policy the user may edit, by name."""
-    if not can_edit_policies(user):
-        return []
-    if user.role == "admin":
-        return list(db.session.scalars(sa.select(Site).order_by(Site.name)))
-    return sorted(user.sites, key=lambda site: site.name)
+    return sites_of(user) if can_edit_policies(user) else []
 
 
 def policy_site_for(user: User, slug: str) -> Site:
     """The site whose policy the user is about to read or change; raises NotVisible or Forbidden."""
-    site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
-    if site is None or not user.is_active or not user.can_access_site(site.id):
+    site = site_of(user, slug)
+    if site is None:
         raise NotVisible(slug)
     if user.role not in POLICY_ROLES:
         raise Forbidden(slug)
@@ -57,4 +53,4 @@ def require_site_editor(slug: str) -> Site:
     except NotVisible:
         abort(404)  # another site's page looks like no page at all
     except Forbidden:
-        abort(403)
+        abort(403, description="Only the site's editors and admins can change its policy.")

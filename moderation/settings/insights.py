@@ -20,15 +20,10 @@ from ..policy import CATEGORIES, Policy, PolicyError
 from ..scoring.settings import ScorerSettings
 from .agreement import Agreement, Label, agreement, flag_level
 from .charts import Chart, histogram, queue_charts
+from . import windows
 from .queue_history import QueueEvent, queue_series
+from .windows import DEFAULT_WINDOW, WINDOWS
 
-# window name -> (length, sampled hourly?)
-WINDOWS: dict[str, tuple[timedelta, bool]] = {
-    "24h": (timedelta(hours=24), True),
-    "7d": (timedelta(days=7), False),
-    "30d": (timedelta(days=30), False),
-}
-DEFAULT_WINDOW = "7d"
 MAX_SCORES = 200_000  # comments read for the histograms; beyond that the newest are enough to see the shape
 RESCORE_SCOPES = {"undecided": ("pending", "queued"), "all": ("pending", "queued", "approved", "rejected")}
 
@@ -42,9 +37,10 @@ class InsightsError(ValueError):
 
 
 def window_start(window: str, now: datetime) -> datetime:
-    if window not in WINDOWS:
-        raise InsightsError("window", f"expected one of {', '.join(WINDOWS)}, got {window!r}")
-    return now - WINDOWS[window][0]
+    try:
+        return windows.window_start(window, now)
+    except windows.BadWindow as error:
+        raise InsightsError("window", str(error)) from None
 
 
 def proposed_policy(current: Policy, args: Mapping[str, str]) -> tuple[Policy, dict[str, str]]:
@@ -168,7 +164,7 @@ def build(site: Site, current: Policy, proposed: Policy, *, window: str = DEFAUL
     samples = score_samples(site.id, since)
     histograms = [histogram(name, samples[name], flag_level(current.thresholds.get(name)),
                             flag_level(proposed.thresholds.get(name))) for name in CATEGORIES]
-    hourly = WINDOWS[window][1]
+    hourly = WINDOWS[window].hourly
     initial, events = queue_events(site.id, since)
     size, age = queue_charts(queue_series(initial, events, bucket_edges(since, now, hourly)), hourly=hourly)
     suggestions = {c.category: urlencode({**c.suggestion.form_values, "window": window})

@@ -15,6 +15,7 @@ from ..models import LexiconTerm, Site
 from ..policy_versions import current_policy
 from . import insights
 from .access import require_site_editor
+from .windows import chosen
 
 bp = Blueprint("insights", __name__, url_prefix="/sites/<slug>/policy")
 
@@ -32,9 +33,7 @@ def _back(site: Site) -> ResponseReturnValue:
 
 
 def _render(site: Site, *, status: int = 200, lexicon_form: dict | None = None) -> ResponseReturnValue:
-    window = request.args.get("window", insights.DEFAULT_WINDOW)
-    if window not in insights.WINDOWS:
-        window = insights.DEFAULT_WINDOW
+    window = chosen(request.args.get("window"))
     version, current = current_policy(site)
     proposed, errors = insights.proposed_policy(current, request.args)
     context = insights.page_context(site, current_user, current, proposed, window=window,

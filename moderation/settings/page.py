@@ -11,7 +11,8 @@ from ..policy_versions import current_policy, versions
 from . import access, insights
 from .form import LEVELS, PolicyForm, read_form, threshold_path, values_of
 from .history import PolicyDiff, diff
-from .preview import WINDOWS, Preview, preview_policy
+from .preview import Preview, preview_policy
+from .windows import WINDOWS
 from .variants import also_catches
 
 HISTORY_SHOWN = 50

@@ -38,14 +38,8 @@ from ..models import Comment, PolicyVersion, Site, utcnow
 from ..policy import BANNED, DEFAULT_POLICY, SUSPECT, Decision, Policy, decide
 from ..scoring.lexicon import Lexicon, Match
 from .bands import Bands, group_key, score_columns, scored
+from .windows import WINDOWS, window_start
 
-# name -> (length, label); the page offers these.
-WINDOWS: Mapping[str, tuple[timedelta, str]] = {
-    "24h": (timedelta(hours=24), "last 24 hours"),
-    "7d": (timedelta(days=7), "last 7 days"),
-    "30d": (timedelta(days=30), "last 30 days"),
-}
-DEFAULT_WINDOW = "7d"
 CHUNK = 5000
 SHOWN_CHANGES = 50
 MAX_EXAMPLE_GROUPS = 500  # band combinations searched for example comments
@@ -56,10 +50,6 @@ MAX_REMATCH = 20_000
 _SITE_WORDS = (BANNED, SUSPECT)
 
 WordLists = tuple[tuple[str, ...], tuple[str, ...]]
-
-
-class BadWindow(ValueError):
-    """A window the page does not offer."""
 
 
 @dataclass(frozen=True)
@@ -90,11 +80,11 @@ class Preview:
 
     @property
     def label(self) -> str:
-        return WINDOWS[self.window][1]
+        return WINDOWS[self.window].label
 
     @property
     def days(self) -> float:
-        return WINDOWS[self.window][0] / timedelta(days=1)
+        return WINDOWS[self.window].length / timedelta(days=1)
 
     @property
     def compared(self) -> int:
@@ -107,12 +97,6 @@ class Preview:
     def per_day(self, counts: Counter, status: str = "queued") -> float:
         """Comments per day with that outcome: for queued, what moderators would see each day."""
         return counts[status] / self.days
-
-
-def window_start(window: str, now: datetime | None = None) -> datetime:
-    if window not in WINDOWS:
-        raise BadWindow(f"window must be one of {', '.join(WINDOWS)}; got {window!r}")
-    return (now or utcnow()) - WINDOWS[window][0]
 
 
 def _words(policy: Policy) -> WordLists:
@@ -216,7 +200,7 @@ def preview_policy(site: Site, proposed: Policy, window: str, *, current: Policy
                    now: datetime | None = None) -> Preview:
     """Counts under the current and the proposed policy for the site's comments received in the window."""
     started = time.perf_counter()
-    since = window_start(window, now)
+    since = window_start(window, now or utcnow())
     preview = Preview(window=window, since=since, current_version=current_version)
     comparison = _Comparison(preview, current, proposed, covered_languages)
     in_window = sa.and_(Comment.site_id == site.id, Comment.received_at >= since)

@@ -11,7 +11,7 @@ from ..models import User
 from ..policy_versions import UnknownVersion, current_version
 from . import access, operations, page
 from .form import read_form
-from .preview import DEFAULT_WINDOW, WINDOWS
+from .windows import chosen
 
 bp = Blueprint("settings", __name__)
 
@@ -34,16 +34,7 @@ def _policy_link() -> dict:
 
 
 def _site(slug: str):
-    try:
-        return access.policy_site_for(_user(), slug)
-    except access.NotVisible:
-        abort(404)
-    except access.Forbidden:
-        abort(403, description="Only the site's editors and admins can change its policy.")
-
-
-def _window(value: str | None) -> str:
-    return value if value in WINDOWS else DEFAULT_WINDOW
+    return access.require_site_editor(slug)
 
 
 def _base_version(value: str | None) -> int | None:
@@ -68,7 +59,7 @@ def index() -> ResponseReturnValue:
 def policy(slug: str) -> ResponseReturnValue:
     site = _site(slug)
     return render_template("settings/policy.html",
-                           **page.context(site, _user(), window=_window(request.args.get("window"))))
+                           **page.context(site, _user(), window=chosen(request.args.get("window"))))
 
 
 @bp.post("/sites/<slug>/policy")
@@ -76,7 +67,7 @@ def submit(slug: str) -> ResponseReturnValue:
     site = _site(slug)
     user = _user()
     form = read_form(request.form)
-    window = _window(request.form.get("window"))
+    window = chosen(request.form.get("window"))
     action = request.form.get("action", "preview")
     base_version = _base_version(request.form.get("base_version"))
 

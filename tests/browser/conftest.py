@@ -55,6 +55,14 @@ def serve(app) -> LiveServer:
 
 
 @pytest.fixture
+def live(app, site):
+    """The app (with the `site` fixture's site) served over real HTTP for the test's length."""
+    server = serve(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def page_errors():
     """Collects what must never happen on a page: JavaScript dialogs and uncaught errors."""
     return {"dialogs": [], "errors": []}

@@ -32,13 +32,6 @@ def watch_failed_requests(page) -> list[str]:
     return failed
 
 
-@pytest.fixture
-def live(app, site):
-    server = serve(app)
-    yield server
-    server.stop()
-
-
 def post_borderline(post_comment, count: int) -> list[str]:
     ids = []
     for n in range(count):

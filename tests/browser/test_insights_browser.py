@@ -6,7 +6,7 @@ import pytest
 from review_support import PASSWORD, make_user
 from support import comment_payload
 
-from .conftest import new_page, serve, sign_in
+from .conftest import new_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -14,13 +14,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def app(make_app):
     return make_app(LEXICON_CHECK_SECONDS=0)
-
-
-@pytest.fixture
-def live(app, site):
-    server = serve(app)
-    yield server
-    server.stop()
 
 
 def test_editor_adds_a_term_and_watches_a_rescore_finish(app, site, live, browser, page_errors, post_comment):

@@ -6,17 +6,10 @@ import pytest
 from review_support import PASSWORD, make_user
 from support import comment_payload
 
-from .conftest import new_page, serve, sign_in
+from .conftest import new_page, sign_in
 
 pytestmark = pytest.mark.browser
 IDENTITY_REVIEW = "#f-thresholds-identity-attack-review"
-
-
-@pytest.fixture
-def live(app, site):
-    server = serve(app)
-    yield server
-    server.stop()
 
 
 def test_editor_previews_saves_and_the_next_comment_follows(app, site, live, browser, page_errors, post_comment):

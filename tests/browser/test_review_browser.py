@@ -6,16 +6,9 @@ import pytest
 from support import comment_payload
 from review_support import PASSWORD, make_user
 
-from .conftest import new_page, serve, sign_in
+from .conftest import new_page, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live(app, site):
-    server = serve(app)
-    yield server
-    server.stop()
 
 
 def post_borderline(post_comment, count: int) -> dict[str, str]:
