@@ -37,10 +37,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
-CONFIGS = {  # name -> environment for `moderation serve` (its defaults otherwise)
-    "batching (default)": {},
-    "no batching": {"MODERATION_BATCH_MAX": "1"},
-    "batching, int8": {"MODERATION_SCORING_PRECISION": "int8"},
+CORES = len(os.sched_getaffinity(0))
+CONFIGS = {  # name -> (environment, arguments) for `moderation serve` (its defaults otherwise)
+    "batching (default)": ({}, []),
+    "no batching": ({"MODERATION_BATCH_MAX": "1"}, []),
+    "batching, int8": ({"MODERATION_SCORING_PRECISION": "int8"}, []),
+    # What `moderation serve` did before issue 12: 2 workers x 4 threads, each scoring with one
+    # torch thread per core, one forward pass per request, an fsync per SQLite commit.
+    "before (issue 12)": ({"MODERATION_BATCH_MAX": "1", "MODERATION_SQLITE_SYNCHRONOUS": "FULL",
+                           "MODERATION_SCORING_THREADS": str(CORES)}, ["--workers", "2", "--threads", "4"]),
 }
 
 
@@ -302,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--comments", type=int, default=96, help="comments per phase at most (default 96)")
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds per phase at most (default 60)")
     parser.add_argument("--publishers", default="1,8,32", help="concurrent publishers (default 1,8,32)")
-    parser.add_argument("--configs", default=",".join(CONFIGS),
+    parser.add_argument("--configs", default=",".join(c for c in CONFIGS if not c.startswith("before")),
                         help=f"configurations to measure, comma-separated (default: {', '.join(CONFIGS)})")
     parser.add_argument("--serve-args", default="", help="extra arguments for `moderation serve`")
     parser.add_argument("--quick", action="store_true",
@@ -323,8 +328,7 @@ def main(argv: list[str] | None = None) -> None:
     texts = make_comments(samples, args.comments * max(1, len(publishers)) * 2)
     work = Path(tempfile.mkdtemp(prefix="moderation-load-"))
     model_type, checkpoint, config_dir = build_model(args.model, work / "model", samples)
-    cores = len(os.sched_getaffinity(0))
-    print(f"model: {args.model} ({model_type} architecture), {cores} cores, "
+    print(f"model: {args.model} ({model_type} architecture), {CORES} cores, "
           f"{args.comments} comments / {args.seconds:.0f} s per phase at most")
 
     results: dict[str, list[Phase]] = {}
@@ -338,12 +342,13 @@ def main(argv: list[str] | None = None) -> None:
                    MODERATION_DETOXIFY_CHECKPOINT=str(checkpoint), MODERATION_DETOXIFY_CONFIG_DIR=str(config_dir),
                    MODERATION_RATELIMIT_WEBHOOK="100000 per minute",
                    MODERATION_RATELIMIT_STORAGE_URI="memory://")
-        env.update(CONFIGS[name])
+        config_env, config_args = CONFIGS[name]
+        env.update(config_env)
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         cli(env, "db", "upgrade")
         site = json.loads(cli(env, "site", "create", "bench", "--json"))
         site.setdefault("slug", "bench")
-        server = Server(env, args.serve_args.split())
+        server = Server(env, [*config_args, *args.serve_args.split()])
         try:
             server.wait_ready()
             # Warm every worker (the first forward pass in a process pays for lazy set-up).
