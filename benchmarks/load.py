@@ -41,7 +41,7 @@ CORES = len(os.sched_getaffinity(0))
 CONFIGS = {  # name -> (environment, arguments) for `moderation serve` (its defaults otherwise)
     "batching (default)": ({}, []),
     "no batching": ({"MODERATION_BATCH_MAX": "1"}, []),
-    "batching, int8": ({"MODERATION_SCORING_PRECISION": "int8"}, []),
+    "batching + int8": ({"MODERATION_SCORING_PRECISION": "int8"}, []),
     # What `moderation serve` did before issue 12: 2 workers x 4 threads, each scoring with one
     # torch thread per core, one forward pass per request, an fsync per SQLite commit.
     "before (issue 12)": ({"MODERATION_BATCH_MAX": "1", "MODERATION_SQLITE_SYNCHRONOUS": "FULL",
