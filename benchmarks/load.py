@@ -23,8 +23,8 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -302,6 +302,14 @@ def ms(seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    work = Path(tempfile.mkdtemp(prefix="moderation-load-"))
+    try:
+        run(argv, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the model (hundreds of MB) and the databases
+
+
+def run(argv: list[str] | None, work: Path) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="original", choices=["original", "unbiased", "tiny"])
     parser.add_argument("--comments", type=int, default=96, help="comments per phase at most (default 96)")
@@ -326,7 +334,6 @@ def main(argv: list[str] | None = None) -> None:
 
     samples = sample_texts()
     texts = make_comments(samples, args.comments * max(1, len(publishers)) * 2)
-    work = Path(tempfile.mkdtemp(prefix="moderation-load-"))
     model_type, checkpoint, config_dir = build_model(args.model, work / "model", samples)
     print(f"model: {args.model} ({model_type} architecture), {CORES} cores, "
           f"{args.comments} comments / {args.seconds:.0f} s per phase at most")
