@@ -45,8 +45,9 @@ def available_cores() -> int:
 
 
 def default_workers(cores: int) -> int:
-    """Two processes at least (one can restart while the other serves), one per four cores above eight."""
-    return max(2, cores // 4)
+    """Two processes (one can restart while the other serves), one per four cores above eight,
+    and never more processes than cores: each runs its forward passes on a thread of its own."""
+    return min(max(2, cores // 4), max(1, cores))
 
 
 def torch_threads(cores: int, workers: int) -> int:
@@ -126,7 +127,7 @@ def run_gunicorn(bind: str, workers: int | None, threads: int, timeout: int) -> 
 @click.option("--bind", default=lambda: os.environ.get("MODERATION_BIND", "127.0.0.1:8000"),
               show_default="127.0.0.1:8000 or $MODERATION_BIND")
 @click.option("--workers", default=None, type=click.IntRange(1, 64),
-              help="Processes (default: 2, or one per 4 cores above 8).")
+              help="Processes (default: 2; 1 on one core; one per 4 cores above 8).")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
               help="Request threads per process; concurrent requests in a process share forward passes.")
 @click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600))
