@@ -11,6 +11,8 @@ PREFIX = "MODERATION_"
 DEFAULTS: dict[str, Any] = {
     # None means: SQLite in the instance folder (set in create_app).
     "DATABASE_URL": None,
+    # SQLite only: NORMAL (commits not fsynced one by one; see database.py) or FULL.
+    "SQLITE_SYNCHRONOUS": "NORMAL",
     "SECRET_KEY": None,
     # Webhook intake
     "MAX_BODY_BYTES": 256 * 1024,
@@ -30,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "SCORING_THREADS": None,
     "SCORING_MAX_LENGTH": 512,
     "SCORING_BATCH_SIZE": 16,
+    "BATCH_WINDOW_MS": 2.0,
+    "BATCH_MAX": 16,
     "SCORER_RETRY_AFTER": 60.0,
     # The old file of extra lexicon terms (still read until imported); None: instance/lexicon.tsv.
     "LEXICON_PATH": None,

@@ -1,13 +1,15 @@
-"""`moderation model download|info`: prepare offline model files and show what the service would load."""
+"""`moderation model download|info|compare`: offline model files, what the service would load, precisions compared."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .scoring import LazyScorer
 from .scoring.settings import CONFIG_KEYS, MODEL_TYPES, ScorerSettings
 
 model_cli = click.Group("model", help="Detoxify model files and status.")
@@ -103,3 +105,112 @@ def _config_state(directory: Path) -> str:
         return f"{directory} (present) but no config.json"
     files = sorted(p.name for p in directory.iterdir() if p.is_file())
     return f"{directory} (present: {', '.join(files)})"
+
+
+@dataclass
+class Difference:
+    comment_id: int
+    site: str
+    status: tuple[str, str]  # (at the configured precision, at the other)
+    category: str | None     # the class whose score moved most
+    delta: float             # its absolute difference
+
+
+def compare_precisions(comments: list, reference: LazyScorer, other: LazyScorer, *,
+                       batch: int = 64) -> list[Difference]:
+    """Assess each comment's text with both scorers under its site's current policy and lexicon."""
+    from .lexicon.store import lexicon
+    from .policy_versions import current_policy
+    from .scoring.assess import assess
+
+    differences: list[Difference] = []
+    by_site: dict[int, list] = {}
+    for comment in comments:
+        by_site.setdefault(comment.site_id, []).append(comment)
+    for group in by_site.values():
+        site = group[0].site
+        _, policy = current_policy(site)
+        site_lexicon = lexicon(site.id)
+        for start in range(0, len(group), batch):
+            chunk = group[start:start + batch]
+            texts = [c.text or "" for c in chunk]
+            languages = [c.language for c in chunk]
+            first = assess(texts, policy, reference, lexicon=site_lexicon, languages=languages)
+            second = assess(texts, policy, other, lexicon=site_lexicon, languages=languages)
+            for comment, a, b in zip(chunk, first, second):
+                if a.error or b.error:
+                    raise click.ClickException(f"comment {comment.id} was not scored: {a.error or b.error}")
+                category, delta = None, 0.0
+                for name, value in (a.scores or {}).items():
+                    diff = abs(value - (b.scores or {}).get(name, value))
+                    if diff > delta:
+                        category, delta = name, diff
+                differences.append(Difference(comment.id, site.slug, (a.status, b.status), category, delta))
+    return differences
+
+
+@model_cli.command("compare")
+@click.option("--precision", type=click.Choice(["bf16", "int8"]), default="int8", show_default=True,
+              help="The reduced precision to compare with the configured weights at fp32.")
+@click.option("--site", "slug", help="Only this site's comments (default: every site).")
+@click.option("--since", help="Only comments received since: an ISO date or an age (7d, 12h).")
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=5000, show_default=True,
+              help="At most this many comments, the most recent first.")
+@click.option("--show", type=click.IntRange(0, 1000), default=10, show_default=True,
+              help="How many changed decisions and largest differences to list.")
+@with_appcontext
+def compare(precision: str, slug: str | None, since: str | None, limit: int, show: int) -> None:
+    """Score stored comments at fp32 and at a reduced precision; report the decisions that would change.
+
+    Uses the configured weights and each site's current policy; stores nothing. Run it on
+    the site's own comments before setting MODERATION_SCORING_PRECISION.
+    """
+    import dataclasses
+
+    import sqlalchemy as sa
+
+    from .extensions import db
+    from .jobs.cli import _parse_since
+    from .models import Comment
+    from .scoring import ScorerUnavailable
+    from .sites import SiteError, require
+
+    settings = _settings()
+    if precision == "int8" and not settings.device.startswith("cpu"):
+        raise click.ClickException("int8 runs on the CPU only (MODERATION_DETOXIFY_DEVICE is "
+                                   f"{settings.device})")
+    query = sa.select(Comment).where(Comment.text.is_not(None)).order_by(Comment.received_at.desc()).limit(limit)
+    try:
+        if slug:
+            query = query.where(Comment.site_id == require(slug).id)
+    except SiteError as error:
+        raise click.ClickException(str(error)) from None
+    if since:
+        query = query.where(Comment.received_at >= _parse_since(since))
+    comments = list(db.session.scalars(query))
+    if not comments:
+        click.echo("No stored comments to compare.")
+        return
+    # One forward pass per call, in this thread: no batcher is needed for a command.
+    reference = LazyScorer(dataclasses.replace(settings, precision="fp32", batch_max=1))
+    other = LazyScorer(dataclasses.replace(settings, precision=precision, batch_max=1))
+    try:
+        reference.ensure_loaded()
+        other.ensure_loaded()
+    except ScorerUnavailable as error:
+        raise click.ClickException(f"cannot load the model: {error}") from None
+    differences = compare_precisions(comments, reference, other)
+    changed = [d for d in differences if d.status[0] != d.status[1]]
+    largest = max(d.delta for d in differences)
+    click.echo(f"Compared {len(differences)} comment(s), fp32 against {precision}, "
+               f"detoxify-{settings.model_type} from {reference.info().get('source')}.")
+    click.echo(f"Decisions that would change: {len(changed)} of {len(differences)} "
+               f"({100 * len(changed) / len(differences):.2f}%)")
+    click.echo(f"Largest score difference: {largest:.4f}; median of each comment's largest: "
+               f"{sorted(d.delta for d in differences)[len(differences) // 2]:.4f}")
+    for d in changed[:show]:
+        click.echo(f"  changed: comment {d.comment_id} ({d.site}) {d.status[0]} -> {d.status[1]} "
+                   f"({d.category} moved {d.delta:.4f})")
+    for d in sorted(differences, key=lambda d: d.delta, reverse=True)[:show]:
+        click.echo(f"  largest: comment {d.comment_id} ({d.site}) {d.category} {d.delta:.4f} "
+                   f"({d.status[0]} / {d.status[1]})")

@@ -37,9 +37,73 @@ def reset_torch_threads(app) -> None:
     torch.set_num_threads(int(threads))
 
 
-def run_gunicorn(bind: str, workers: int, threads: int, timeout: int) -> None:
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(cores: int) -> int:
+    """Two processes (one can restart while the other serves), one per four cores above eight,
+    and never more processes than cores: each runs its forward passes on a thread of its own."""
+    return min(max(2, cores // 4), max(1, cores))
+
+
+def torch_threads(cores: int, workers: int) -> int:
+    """Threads per worker so that workers x threads fit the cores: oversubscribed, torch's
+    threads spin against each other and every forward pass gets slower."""
+    return max(1, cores // workers)
+
+
+def layout(workers: int | None, environ: dict[str, str] | None = None) -> tuple[int, int | None]:
+    """(workers, torch threads to set, or None when MODERATION_SCORING_THREADS is configured)."""
+    environ = os.environ if environ is None else environ
+    cores = available_cores()
+    workers = workers or default_workers(cores)
+    if (environ.get("MODERATION_SCORING_THREADS") or "").strip():
+        return workers, None
+    return workers, torch_threads(cores, workers)
+
+
+def prepare_metrics_dir(environ: dict[str, str] | None = None) -> str:
+    """prometheus_client's multiprocess mode: every worker writes its samples to files in one
+    directory, read together at scrape time; files of an earlier run must not be counted."""
+    import shutil
+    import tempfile
+
+    environ = os.environ if environ is None else environ
+    directory = environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="moderation-metrics-")
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            path = os.path.join(directory, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+    environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    return directory
+
+
+def _worker_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # its live gauges no longer count
+
+
+def run_gunicorn(bind: str, workers: int | None, threads: int, timeout: int) -> None:
     from flask import current_app
     from gunicorn.app.base import BaseApplication
+
+    workers, scoring_threads = layout(workers)
+    if scoring_threads is not None:
+        os.environ["MODERATION_SCORING_THREADS"] = str(scoring_threads)
+        # The app is built already (the command runs in it): it must see the layout too.
+        current_app.config["SCORING_THREADS"] = scoring_threads
+    prepare_metrics_dir()
+    logger.info("serving with %d workers x %d request threads, torch threads %s",
+                workers, threads, scoring_threads or os.environ.get("MODERATION_SCORING_THREADS"))
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -50,6 +114,7 @@ def run_gunicorn(bind: str, workers: int, threads: int, timeout: int) -> None:
             self.cfg.set("preload_app", True)
             self.cfg.set("accesslog", None)
             self.cfg.set("post_fork", lambda server, worker: reset_torch_threads(self.application))
+            self.cfg.set("child_exit", _worker_exit)
 
         def load(self):
             # The app the `moderation` command built to find this command (not a second one).
@@ -63,9 +128,14 @@ def run_gunicorn(bind: str, workers: int, threads: int, timeout: int) -> None:
 @click.command("serve")
 @click.option("--bind", default=lambda: os.environ.get("MODERATION_BIND", "127.0.0.1:8000"),
               show_default="127.0.0.1:8000 or $MODERATION_BIND")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Processes (default: 2; 1 on one core; one per 4 cores above 8).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Request threads per process; concurrent requests in a process share forward passes.")
 @click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600))
-def serve_command(bind: str, workers: int, threads: int, timeout: int) -> None:
-    """Serve the UI and API with gunicorn (app and model preloaded, shared by the workers)."""
+def serve_command(bind: str, workers: int | None, threads: int, timeout: int) -> None:
+    """Serve the UI and API with gunicorn (app and model preloaded, shared by the workers).
+
+    Unless MODERATION_SCORING_THREADS is set, each process gets cores / processes torch threads.
+    """
     run_gunicorn(bind, workers, threads, timeout)

@@ -27,9 +27,10 @@ def test_behind_the_documented_nginx_settings_slow_clients_do_not_stall_the_serv
 
 
 def test_the_container_serves_with_at_least_as_many_threads_as_moderation_serve():
-    from moderation.serve import serve_command
+    from moderation.serve import available_cores, default_workers, serve_command
 
     defaults = {p.name: p.default for p in serve_command.params}
+    defaults["workers"] = defaults["workers"] or default_workers(available_cores())  # None: from the cores
     dockerfile = (REPO / "Dockerfile").read_text()
     threads = re.search(r"WEB_THREADS=(\d+)", dockerfile)
     workers = re.search(r"WEB_WORKERS=(\d+)", dockerfile)

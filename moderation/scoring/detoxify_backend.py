@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -30,7 +31,7 @@ class DetoxifyBackend:
         self.config_dir = config_dir
         self.parameters = parameters
         self.max_length = min(settings.max_length, _position_limit(model.config))
-        self._threads_pid: int | None = None
+        self._threads_applied = threading.local()
 
     def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """Scores texts; identical texts are scored once, batches hold texts of similar token length."""
@@ -56,14 +57,15 @@ class DetoxifyBackend:
         return [dict(scores[text]) for text in texts]
 
     def _apply_threads(self) -> None:
-        # Set in the process that scores: a gunicorn master forks workers, and torch's
-        # thread pool settings do not survive the fork.
+        # Set in each thread that scores, in the process that scores: torch's setting does not
+        # survive a fork, and under OpenMP it is per thread (a gunicorn request thread that had
+        # not set it ran with one thread per core, whatever the setting).
         threads = self.settings.threads
-        if threads and self._threads_pid != os.getpid():
+        if threads and getattr(self._threads_applied, "pid", None) != os.getpid():
             import torch
 
             torch.set_num_threads(threads)
-            self._threads_pid = os.getpid()
+            self._threads_applied.pid = os.getpid()
 
     def info(self) -> dict[str, Any]:
         size = None

@@ -9,6 +9,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
+from .batching import BatchObserver, MicroBatcher
 from .errors import ScorerUnavailable, ScoringFailed
 from .settings import ScorerSettings
 
@@ -16,10 +17,15 @@ from .settings import ScorerSettings
 class LazyScorer:
     """Thread-safe lazy Detoxify scorer; constructing it loads nothing (safe in a gunicorn master)."""
 
-    def __init__(self, settings: ScorerSettings) -> None:
+    def __init__(self, settings: ScorerSettings, *, observer: BatchObserver | None = None) -> None:
         self.settings = settings
         self._lock = threading.Lock()
         self._backend: Any = None
+        # Concurrent requests share forward passes (batch_max 1: each request scores alone).
+        self._batcher = (MicroBatcher(self._score_loaded, window=settings.batch_window_ms / 1000,
+                                      max_texts=settings.batch_max, observer=observer)
+                         if settings.batch_max > 1 else None)
+        self._observer = observer
         self._failure: tuple[str, float] | None = None  # (reason, time.monotonic() of the failure)
         # A lock held by another thread at fork time would stay held in the child forever.
         ref = weakref.ref(self)
@@ -51,11 +57,32 @@ class LazyScorer:
             raise TypeError("score() takes a sequence of texts, not one string")
         if not texts:
             return []
-        backend = self._loaded_backend()
+        self._loaded_backend()  # a missing model is this request's ScorerUnavailable, not the batch's
         try:
-            return backend.score(texts)
+            if self._batcher is not None:
+                return self._batcher.score(texts)
+            return self._observed(texts)
         except Exception as exc:
             raise ScoringFailed(f"inference failed: {type(exc).__name__}: {exc}") from exc
+
+    def _score_loaded(self, texts: list[str]) -> list[dict[str, float]]:
+        return self._backend.score(texts)
+
+    def _observed(self, texts: list[str]) -> list[dict[str, float]]:
+        """Unbatched scoring, reported to the observer as a batch of one request."""
+        started = time.monotonic()
+        error: BaseException | None = None
+        try:
+            return self._backend.score(texts)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if self._observer is not None:
+                try:
+                    self._observer(1, len(texts), 0.0, time.monotonic() - started, error)
+                except Exception:
+                    pass  # metrics must never stop scoring
 
     def status(self) -> tuple[bool, str | None]:
         """(loaded, reason if not); never triggers a load."""
@@ -79,6 +106,8 @@ class LazyScorer:
             "precision": settings.precision,
             "threads": settings.threads,
             "batch_size": settings.batch_size,
+            "batch_window_ms": settings.batch_window_ms,
+            "batch_max": settings.batch_max,
             "max_length": settings.max_length,
             "languages": sorted(self.languages),
             "classes": list(self.classes),

@@ -30,6 +30,8 @@ CONFIG_KEYS = {
     "max_length": "SCORING_MAX_LENGTH",
     "batch_size": "SCORING_BATCH_SIZE",
     "retry_after": "SCORER_RETRY_AFTER",
+    "batch_window_ms": "BATCH_WINDOW_MS",
+    "batch_max": "BATCH_MAX",
 }
 
 
@@ -46,6 +48,10 @@ class ScorerSettings:
     max_length: int = 512
     batch_size: int = 16
     retry_after: float = 60.0
+    # Micro-batching across concurrent requests (batching.py): how long the oldest request
+    # waits for company, and the most texts in one forward pass; batch_max 1 turns it off.
+    batch_window_ms: float = 2.0
+    batch_max: int = 16
 
     def __post_init__(self) -> None:
         def bad(field: str, expected: str, value: Any) -> ValueError:
@@ -64,6 +70,10 @@ class ScorerSettings:
             raise bad("max_length", f"an integer from 1 to {MAX_MODEL_LENGTH}", self.max_length)
         if self.batch_size < 1:
             raise bad("batch_size", "a positive integer", self.batch_size)
+        if not 0 <= self.batch_window_ms <= 1000:
+            raise bad("batch_window_ms", "milliseconds from 0 to 1000", self.batch_window_ms)
+        if self.batch_max < 1:
+            raise bad("batch_max", "a positive integer (1: no batching)", self.batch_max)
         if self.retry_after < 0:
             raise bad("retry_after", "a number of seconds >= 0", self.retry_after)
 

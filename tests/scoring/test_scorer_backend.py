@@ -96,13 +96,32 @@ def test_reduced_precision_stays_close(precision, tolerance, tiny_settings):
 def test_threads_are_applied_when_scoring(tiny_settings):
     before = torch.get_num_threads()
     try:
-        scorer = LazyScorer(tiny_settings(threads=1))
+        scorer = LazyScorer(tiny_settings(threads=1, batch_max=1))  # scored in this thread
         scorer.ensure_loaded()
         torch.set_num_threads(2)
         scorer.score(["hello"])
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_threads_are_applied_in_every_thread_that_scores(tiny_settings):
+    """gunicorn's request threads each score (batching off): each must run with the setting."""
+    import threading
+
+    scorer = LazyScorer(tiny_settings(threads=1, batch_max=1))
+    scorer.score(["warm"])  # applied in this thread first
+    seen = []
+
+    def other_thread():
+        torch.set_num_threads(2)
+        scorer.score(["hello"])
+        seen.append(torch.get_num_threads())
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join(30)
+    assert seen == [1]
 
 
 def test_checkpoint_naming_a_hub_model_loads_offline_from_config_dir(tiny_checkpoint, tmp_path):

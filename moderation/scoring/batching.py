@@ -1,0 +1,132 @@
+"""A micro-batcher: concurrent score requests in one process share forward passes.
+
+Requests queue here; one scoring thread per process takes what has arrived, waits at most
+`window` seconds after the oldest request for more (or until `max_texts` are waiting), and
+runs one call for all of them. Requests that arrive while a batch is being scored form the
+next batch, so under load batches grow by themselves and a lone request waits no longer
+than the window. Each request gets its own results back, in its own order; an exception
+from the call is raised in every request of that batch (callers fail closed on it).
+
+Hand-written rather than a library: the candidates (Ray Serve, TorchServe, Triton) are
+whole servers with their own processes and protocols; what is needed here is about eighty
+lines over threading.Condition, inside the gunicorn worker that already holds the model.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# What observers are told after each batch: (requests, texts, seconds the oldest waited, seconds scoring, error)
+BatchObserver = Callable[[int, int, float, float, "BaseException | None"], None]
+
+
+@dataclass
+class _Request:
+    texts: Sequence[str]
+    arrived: float
+    done: threading.Event = field(default_factory=threading.Event)
+    results: list[Any] | None = None
+    error: BaseException | None = None
+
+
+class MicroBatcher:
+    """Collects texts from concurrent callers and scores them together with `run(texts) -> results`."""
+
+    def __init__(self, run: Callable[[list[str]], list[Any]], *, window: float, max_texts: int,
+                 observer: BatchObserver | None = None) -> None:
+        if window < 0:
+            raise ValueError("window: expected seconds >= 0")
+        if max_texts < 1:
+            raise ValueError("max_texts: expected a positive integer")
+        self._run = run
+        self.window = window
+        self.max_texts = max_texts
+        self.observer = observer
+        self._reset()
+        # The scoring thread does not survive a fork: a child starts its own on first use.
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (b := ref()) is not None and b._reset())
+
+    def _reset(self) -> None:
+        self._condition = threading.Condition()
+        self._queue: list[_Request] = []
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def score(self, texts: Sequence[str]) -> list[Any]:
+        """Results for `texts` in order; raises what the batch's call raised."""
+        if not texts:
+            return []
+        request = _Request(list(texts), time.monotonic())
+        with self._condition:
+            self._ensure_thread()
+            self._queue.append(request)
+            self._condition.notify_all()
+        request.done.wait()
+        if request.error is not None:
+            raise request.error
+        assert request.results is not None
+        return request.results
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="scoring-batcher", daemon=True)
+            self._thread.start()
+
+    def _waiting_texts(self) -> int:
+        return sum(len(r.texts) for r in self._queue)
+
+    def _take_batch(self) -> list[_Request]:
+        """Blocks until a batch is due: the window after the oldest request has passed, or it is full."""
+        with self._condition:
+            while not self._queue:
+                self._condition.wait()
+            deadline = self._queue[0].arrived + self.window
+            while self._waiting_texts() < self.max_texts:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._condition.wait(remaining)
+            batch, size = [], 0
+            # Whole requests only: a request is never split across two forward passes. The
+            # first is always taken, even when it alone is larger than max_texts.
+            while self._queue and (not batch or size + len(self._queue[0].texts) <= self.max_texts):
+                request = self._queue.pop(0)
+                batch.append(request)
+                size += len(request.texts)
+            return batch
+
+    def _loop(self) -> None:
+        while True:
+            batch = self._take_batch()
+            self._score(batch)
+
+    def _score(self, batch: list[_Request]) -> None:
+        texts = [text for request in batch for text in request.texts]
+        started = time.monotonic()
+        error: BaseException | None = None
+        try:
+            results = self._run(texts)
+            if len(results) != len(texts):
+                raise RuntimeError(f"scored {len(results)} results for {len(texts)} texts")
+        except BaseException as exc:  # every waiting request must hear of it, whatever it is
+            error = exc
+        elapsed = time.monotonic() - started
+        offset = 0
+        for request in batch:
+            if error is None:
+                request.results = results[offset:offset + len(request.texts)]
+                offset += len(request.texts)
+            else:
+                request.error = error
+            request.done.set()
+        if self.observer is not None:
+            try:
+                self.observer(len(batch), len(texts), started - batch[0].arrived, elapsed, error)
+            except Exception:
+                pass  # metrics must never stop scoring
