@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from support import comment_payload, sign
-from test_serving import REPO, free_port
+from support import REPO, free_port
 
 from moderation import serve
 
