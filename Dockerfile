@@ -39,9 +39,9 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
 
 # Migrations on start, then gunicorn (gthread workers, app and model preloaded in the master).
 # A thread is held by a client for as long as it takes to send its body, so slow clients can use
-# up every thread: 16 per worker (not serve's default 8) takes about 4x as many to stall the container
+# up every thread: 16 per worker (twice serve's default of 8) takes about twice as many to stall it
 # (docs/deployment.md has the measurement). The real defence is a buffering reverse proxy in
-# front (docs/nginx.conf); set MODERATION_TRUSTED_PROXIES=1 behind it.
+# front (docs/nginx/proxy.conf); set MODERATION_TRUSTED_PROXIES=1 behind it.
 ENV WEB_WORKERS=2 \
     WEB_THREADS=16 \
     WEB_TIMEOUT=60
