@@ -10,10 +10,10 @@ fetched by OFFSET, and prints the ratio.
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from moderation import create_app  # noqa: E402
+from scratch_database import scratch_database  # noqa: E402  (beside this file)
 from moderation.extensions import db  # noqa: E402
 
 
@@ -67,15 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--depth", type=int, default=None, help="queued rows before the deep page")
     args = parser.parse_args(argv)
 
-    url, schema = args.database, None
-    if url.startswith("postgres"):
-        schema = "bench_" + secrets.token_hex(4)
-        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
-        engine = sa.create_engine(args.database.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    elif url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).unlink(missing_ok=True)
+    database = ExitStack()  # a fresh SQLite file, or a PostgreSQL schema dropped at the end
+    url = database.enter_context(scratch_database(args.database))
 
     from flask_migrate import upgrade
 
@@ -130,9 +124,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"| deep page, OFFSET | {offset * 1000:.1f} |")
             print(f"keyset vs offset at depth {depth:,}: {offset / keyset:.0f}x")
     finally:
-        if schema:
-            with engine.begin() as connection:
-                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        database.close()
 
 
 if __name__ == "__main__":

@@ -53,26 +53,25 @@ def _body() -> dict:
     return decode(request.get_data(cache=True))
 
 
-@bp.post("/v1alpha1/comments:analyze")
-@limiter.limit(qps_limit, key_func=key_rate_key)
-def analyze():
+def _keyed(parse, handle):
+    """A keyed request: the key checked, the body parsed, handled, the key's use counted, one commit."""
     row = authenticate()
-    parsed = parse_analyze(_body())
-    answer = analysis.analyze(row, parsed, runtime.scorer())
+    answer = handle(row, parse(_body()), runtime.scorer())
     keys.count_use(row)
     db.session.commit()
     return jsonify(answer)
+
+
+@bp.post("/v1alpha1/comments:analyze")
+@limiter.limit(qps_limit, key_func=key_rate_key)
+def analyze():
+    return _keyed(parse_analyze, analysis.analyze)
 
 
 @bp.post("/v1alpha1/comments:suggestscore")
 @limiter.limit(qps_limit, key_func=key_rate_key)
 def suggestscore():
-    row = authenticate()
-    parsed = parse_suggestion(_body())
-    answer = labels.suggest(row, parsed, runtime.scorer())
-    keys.count_use(row)
-    db.session.commit()
-    return jsonify(answer)
+    return _keyed(parse_suggestion, labels.suggest)
 
 
 @bp.get("/$discovery/rest")
