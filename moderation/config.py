@@ -28,11 +28,14 @@ DEFAULTS: dict[str, Any] = {
     "DETOXIFY_CHECKPOINT": None,
     "DETOXIFY_CONFIG_DIR": None,
     "DETOXIFY_DEVICE": "cpu",
-    "SCORING_PRECISION": "fp32",
+    # auto: bf16 on CPUs with native bf16 (AMX, AVX512-BF16), else fp32 (scoring/settings.py).
+    "SCORING_PRECISION": "auto",
+    # Reduced-precision scores this close to a policy threshold are computed again at fp32.
+    "SCORING_CONFIRM_MARGIN": 0.02,
     "SCORING_THREADS": None,
     "SCORING_MAX_LENGTH": 512,
     "SCORING_BATCH_SIZE": 16,
-    "BATCH_WINDOW_MS": 2.0,
+    "BATCH_WINDOW_MS": 0.0,
     "BATCH_MAX": 16,
     "SCORER_RETRY_AFTER": 60.0,
     # The old file of extra lexicon terms (still read until imported); None: instance/lexicon.tsv.

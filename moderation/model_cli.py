@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -56,10 +57,15 @@ def info() -> None:
 def describe(settings: ScorerSettings) -> list[tuple[str, str]]:
     """What `model info` prints: the configuration and the state of each file, read from disk only."""
     threads = settings.threads or "torch's default"
+    precision = settings.effective_precision
+    if settings.precision == "auto":
+        precision += " (auto: " + ("this CPU has native bf16" if precision == "bf16" else "no native bf16 here") + ")"
+    if settings.confirms:
+        precision += f", scores within {settings.confirm_margin:g} of a threshold confirmed at fp32"
     lines = [
         ("model", f"detoxify-{settings.model_type} (MODERATION_{CONFIG_KEYS['model_type']}={settings.model_type})"),
         ("languages", ", ".join(sorted(settings.languages))),
-        ("runs as", f"{settings.precision} on {settings.device}, max {settings.max_length} tokens, "
+        ("runs as", f"{precision} on {settings.device}, max {settings.max_length} tokens, "
                     f"batches of {settings.batch_size}, threads: {threads}"),
     ]
     if settings.checkpoint is None:
@@ -114,11 +120,27 @@ class Difference:
     status: tuple[str, str]  # (at the configured precision, at the other)
     category: str | None     # the class whose score moved most
     delta: float             # its absolute difference
+    confirmed: str | None = None  # the status at the reduced precision with fp32 confirmation
 
 
-def compare_precisions(comments: list, reference: LazyScorer, other: LazyScorer, *,
+class _OnePass:
+    """A loaded backend scoring at one precision only (fp32 or the reduced one, unconfirmed)."""
+
+    def __init__(self, scorer: LazyScorer, exact: bool) -> None:
+        self._scorer, self._exact = scorer, exact
+        self.name, self.languages = scorer.name, scorer.languages
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self._scorer.classes
+
+    def score(self, texts, boundaries=None):
+        return self._scorer._loaded_backend().score(texts, exact=self._exact)
+
+
+def compare_precisions(comments: list, reference: Any, other: Any, *, confirmed: Any = None,
                        batch: int = 64) -> list[Difference]:
-    """Assess each comment's text with both scorers under its site's current policy and lexicon."""
+    """Assess each comment's text with both scorers (and `confirmed`) under its site's current policy and lexicon."""
     from .lexicon.store import lexicon
     from .policy_versions import current_policy
     from .scoring.assess import assess
@@ -137,7 +159,9 @@ def compare_precisions(comments: list, reference: LazyScorer, other: LazyScorer,
             languages = [c.language for c in chunk]
             first = assess(texts, policy, reference, lexicon=site_lexicon, languages=languages)
             second = assess(texts, policy, other, lexicon=site_lexicon, languages=languages)
-            for comment, a, b in zip(chunk, first, second):
+            third = (assess(texts, policy, confirmed, lexicon=site_lexicon, languages=languages)
+                     if confirmed is not None else [None] * len(chunk))
+            for comment, a, b, c in zip(chunk, first, second, third):
                 if a.error or b.error:
                     raise click.ClickException(f"comment {comment.id} was not scored: {a.error or b.error}")
                 category, delta = None, 0.0
@@ -145,13 +169,15 @@ def compare_precisions(comments: list, reference: LazyScorer, other: LazyScorer,
                     diff = abs(value - (b.scores or {}).get(name, value))
                     if diff > delta:
                         category, delta = name, diff
-                differences.append(Difference(comment.id, site.slug, (a.status, b.status), category, delta))
+                differences.append(Difference(comment.id, site.slug, (a.status, b.status), category, delta,
+                                              c.status if c is not None else None))
     return differences
 
 
 @model_cli.command("compare")
-@click.option("--precision", type=click.Choice(["bf16", "int8"]), default="int8", show_default=True,
-              help="The reduced precision to compare with the configured weights at fp32.")
+@click.option("--precision", type=click.Choice(["bf16", "int8"]),
+              help="The reduced precision to compare with the configured weights at fp32 (default: the "
+                   "configured one when it is reduced, else int8).")
 @click.option("--site", "slug", help="Only this site's comments (default: every site).")
 @click.option("--since", help="Only comments received since: an ISO date or an age (7d, 12h).")
 @click.option("--limit", type=click.IntRange(1, 1_000_000), default=5000, show_default=True,
@@ -159,11 +185,13 @@ def compare_precisions(comments: list, reference: LazyScorer, other: LazyScorer,
 @click.option("--show", type=click.IntRange(0, 1000), default=10, show_default=True,
               help="How many changed decisions and largest differences to list.")
 @with_appcontext
-def compare(precision: str, slug: str | None, since: str | None, limit: int, show: int) -> None:
+def compare(precision: str | None, slug: str | None, since: str | None, limit: int, show: int) -> None:
     """Score stored comments at fp32 and at a reduced precision; report the decisions that would change.
 
-    Uses the configured weights and each site's current policy; stores nothing. Run it on
-    the site's own comments before setting MODERATION_SCORING_PRECISION.
+    Uses the configured weights and each site's current policy; stores nothing. Reports the
+    decisions that would change at the reduced precision alone, and with scores near a
+    threshold confirmed at fp32 (MODERATION_SCORING_CONFIRM_MARGIN, what the service does).
+    Run it on the site's own comments before choosing MODERATION_SCORING_PRECISION.
     """
     import dataclasses
 
@@ -176,6 +204,9 @@ def compare(precision: str, slug: str | None, since: str | None, limit: int, sho
     from .sites import SiteError, require
 
     settings = _settings()
+    if precision is None:
+        precision = settings.effective_precision if settings.effective_precision != "fp32" else "int8"
+    margin = settings.confirm_margin or ScorerSettings.confirm_margin
     if precision == "int8" and not settings.device.startswith("cpu"):
         raise click.ClickException("int8 runs on the CPU only (MODERATION_DETOXIFY_DEVICE is "
                                    f"{settings.device})")
@@ -191,21 +222,27 @@ def compare(precision: str, slug: str | None, since: str | None, limit: int, sho
     if not comments:
         click.echo("No stored comments to compare.")
         return
-    # One forward pass per call, in this thread: no batcher is needed for a command.
-    reference = LazyScorer(dataclasses.replace(settings, precision="fp32", batch_max=1))
-    other = LazyScorer(dataclasses.replace(settings, precision=precision, batch_max=1))
+    # One forward pass per call, in this thread: no batcher is needed for a command. One load
+    # keeps both weights: fp32 (the reference) and the reduced precision.
+    guarded = LazyScorer(dataclasses.replace(settings, precision=precision, confirm_margin=margin, batch_max=1))
     try:
-        reference.ensure_loaded()
-        other.ensure_loaded()
+        guarded.ensure_loaded()
     except ScorerUnavailable as error:
         raise click.ClickException(f"cannot load the model: {error}") from None
-    differences = compare_precisions(comments, reference, other)
+    differences = compare_precisions(comments, _OnePass(guarded, exact=True), _OnePass(guarded, exact=False),
+                                     confirmed=guarded)
     changed = [d for d in differences if d.status[0] != d.status[1]]
+    still = [d for d in differences if d.status[0] != d.confirmed]
     largest = max(d.delta for d in differences)
     click.echo(f"Compared {len(differences)} comment(s), fp32 against {precision}, "
-               f"detoxify-{settings.model_type} from {reference.info().get('source')}.")
+               f"detoxify-{settings.model_type} from {guarded.info().get('source')}.")
     click.echo(f"Decisions that would change: {len(changed)} of {len(differences)} "
                f"({100 * len(changed) / len(differences):.2f}%)")
+    click.echo(f"With scores within {margin:g} of a threshold confirmed at fp32 (the service's way): "
+               f"{len(still)} of {len(differences)} ({100 * len(still) / len(differences):.2f}%)")
+    if largest >= margin:
+        click.echo(f"Warning: a score moved by {largest:.4f}, more than the margin {margin:g}: raise "
+                   "MODERATION_SCORING_CONFIRM_MARGIN above it, or keep fp32.")
     click.echo(f"Largest score difference: {largest:.4f}; median of each comment's largest: "
                f"{sorted(d.delta for d in differences)[len(differences) // 2]:.4f}")
     for d in changed[:show]:

@@ -204,9 +204,9 @@ def test_slow_scoring_is_withheld_and_left_pending_for_the_worker(coral, monkeyp
         scorer = runtime.scorer()
     real_score = scorer.score
 
-    def slow(texts):
+    def slow(texts, boundaries=None):
         time.sleep(0.6)  # longer than CORAL_TIMEOUT (0.2 s)
-        return real_score(texts)
+        return real_score(texts, boundaries)
 
     monkeypatch.setattr(scorer, "score", slow)
     coral.config["CORAL_TIMEOUT"] = 0.2  # Coral's default

@@ -230,11 +230,11 @@ def test_model_failing_mid_batch_leaves_that_batch_pending_until_it_recovers(mak
     backend = worker.scorer._loaded_backend()
     real_score, calls = backend.score, []
 
-    def fails_on_the_second_batch(texts):
+    def fails_on_the_second_batch(texts, boundaries=None):
         calls.append(len(texts))
         if len(calls) == 2:
             raise RuntimeError("CUDA error: an illegal memory access was encountered")
-        return real_score(texts)
+        return real_score(texts, boundaries)
 
     backend.score = fails_on_the_second_batch
     with app.app_context():

@@ -74,7 +74,7 @@ def test_a_failed_forward_pass_is_counted(app, client, site, post_comment, monke
         scorer = runtime.scorer()
         scorer.ensure_loaded()
 
-    def broken(texts):
+    def broken(texts, boundaries=None):
         raise RuntimeError("inference exploded")
 
     monkeypatch.setattr(scorer._backend, "score", broken)
@@ -83,3 +83,17 @@ def test_a_failed_forward_pass_is_counted(app, client, site, post_comment, monke
     assert response.status_code == 202 and response.get_json()["status"] == "pending"
     after = sample(client.get("/metrics").get_data(as_text=True), "moderation_scorer_failures_total")
     assert after - before == 1
+
+
+def test_scores_confirmed_at_fp32_are_counted(make_app):
+    from support import make_site, signed_post
+
+    # A margin of 1: every bf16 score is "near" a threshold, so each comment is confirmed.
+    app = make_app(SCORING_PRECISION="bf16", SCORING_CONFIRM_MARGIN="1")
+    client = app.test_client()
+    site = make_site(app, "confirm")
+    before = sample(client.get("/metrics").get_data(as_text=True), "moderation_scorer_confirmed_fp32_total")
+    for n in range(2):
+        assert signed_post(client, site.slug, site.secret, comment_payload(f"confirm-{n}")).status_code == 200
+    after = sample(client.get("/metrics").get_data(as_text=True), "moderation_scorer_confirmed_fp32_total")
+    assert after - before == 2

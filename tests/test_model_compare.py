@@ -28,6 +28,7 @@ def test_compare_reports_every_stored_comment_and_changes_nothing(app, runner, s
     assert result.exit_code == 0, result.output
     assert "Compared 4 comment(s), fp32 against int8" in result.output
     assert "Decisions that would change:" in result.output and "of 4" in result.output
+    assert "With scores within 0.02 of a threshold confirmed at fp32 (the service's way): 0 of 4" in result.output
     assert result.output.count("  largest: comment ") == 4
     with app.app_context():
         after = [(c.id, c.status, c.scores) for c in db.session.scalars(sa.select(Comment).order_by(Comment.id))]
@@ -44,7 +45,7 @@ def test_compare_filters_by_site_and_time(runner, site, post_comment):
 class Shifted(LazyScorer):
     """The tiny model with every score raised: what a precision that moves scores would do."""
 
-    def score(self, texts):
+    def score(self, texts, boundaries=None):
         return [{k: min(1.0, v + 0.5) for k, v in row.items()} for row in super().score(texts)]
 
 
@@ -69,3 +70,15 @@ def compare_precisions_same(app, comments):
         settings = dataclasses.replace(ScorerSettings.from_mapping(app.config), batch_max=1)
         merged = [db.session.merge(c) for c in comments]
         return compare_precisions(merged, LazyScorer(settings), LazyScorer(settings))
+
+
+def test_confirmation_is_reported_separately(app, site, post_comment):
+    post_all(post_comment)
+    with app.app_context():
+        settings = ScorerSettings.from_mapping(app.config)
+        reference = LazyScorer(dataclasses.replace(settings, precision="fp32", batch_max=1))
+        shifted = Shifted(dataclasses.replace(settings, batch_max=1))
+        comments = list(db.session.scalars(sa.select(Comment).order_by(Comment.id)))
+        differences = compare_precisions(comments, reference, shifted, confirmed=reference)
+    assert any(d.status[0] != d.status[1] for d in differences)
+    assert all(d.confirmed == d.status[0] for d in differences)

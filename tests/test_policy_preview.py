@@ -166,7 +166,7 @@ def test_windows_choose_which_comments_count(scored):
 def test_preview_runs_no_model(scored, monkeypatch):
     from moderation.scoring import LazyScorer
 
-    def refuse(self, texts):
+    def refuse(self, texts, boundaries=None):
         raise AssertionError("the preview must not score")
 
     monkeypatch.setattr(LazyScorer, "score", refuse)

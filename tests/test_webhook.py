@@ -224,7 +224,7 @@ def test_moderator_decision_during_webhook_scoring_is_kept(app, make_app, post_c
     real = scorer.score
     moderator_app = make_app()
 
-    def score(texts):
+    def score(texts, boundaries=None):
         # A moderator decides the pending comment from the pending list while it is scored.
         with moderator_app.app_context():
             comment = db.session.scalar(sa.select(Comment).where(Comment.external_id == "race"))

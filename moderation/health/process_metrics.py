@@ -26,6 +26,7 @@ class Metrics:
     inference: Histogram
     scored: Counter
     failures: Counter
+    confirmed: Counter
 
 
 _lock = threading.Lock()
@@ -52,6 +53,9 @@ def metrics() -> Metrics:
                 scored=Counter("moderation_scorer_texts_scored", "Texts scored by the model", registry=None),
                 failures=Counter("moderation_scorer_failures", "Batches whose forward pass raised",
                                  registry=None),
+                confirmed=Counter("moderation_scorer_confirmed_fp32",
+                                  "Texts scored again at fp32: their reduced-precision score was near a threshold",
+                                  registry=None),
             )
         return _metrics
 
@@ -63,7 +67,8 @@ def collectors() -> list:
 
         return [MultiProcessCollector(None)]
     m = metrics()
-    return [m.requests, m.batch_texts, m.batch_requests, m.queue_wait, m.inference, m.scored, m.failures]
+    return [m.requests, m.batch_texts, m.batch_requests, m.queue_wait, m.inference, m.scored, m.failures,
+            m.confirmed]
 
 
 def observe_request(endpoint: str, method: str, status: int, seconds: float) -> None:
@@ -81,3 +86,8 @@ def observe_batch(requests: int, texts: int, waited: float, seconds: float, erro
         m.scored.inc(texts)
     else:
         m.failures.inc()
+
+
+def observe_confirmed(texts: int) -> None:
+    """Called by the scorer for the texts it computed again at fp32 (scoring.detoxify_backend)."""
+    metrics().confirmed.inc(texts)

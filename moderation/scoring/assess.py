@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from moderation.policy import BANNED, SUSPECT, Policy, decide
 
+from .boundaries import policy_boundaries
 from .errors import ScorerUnavailable, ScoringFailed
 from .lazy import LazyScorer
 from .lexicon import Lexicon, Match
@@ -135,7 +136,7 @@ def assess(
         error = "no scorer configured"
     elif texts:
         try:
-            scores = scorer.score(texts)
+            scores = scorer.score(texts, policy_boundaries(policy))
         except (ScorerUnavailable, ScoringFailed) as exc:
             error = str(exc)
     covered = scorer.languages if scorer is not None else None

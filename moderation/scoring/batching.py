@@ -4,7 +4,8 @@ Requests queue here; one scoring thread per process takes what has arrived, wait
 `window` seconds after the oldest request for more (or until `max_texts` are waiting), and
 runs one call for all of them. Requests that arrive while a batch is being scored form the
 next batch, so under load batches grow by themselves and a lone request waits no longer
-than the window. Each request gets its own results back, in its own order; an exception
+than the window (the service's default window is 0: an idle scorer starts at once, and
+batches form only from requests that arrived during the previous forward pass). Each request gets its own results back, in its own order; an exception
 from the call is raised in every request of that batch (callers fail closed on it).
 
 Hand-written rather than a library: the candidates (Ray Serve, TorchServe, Triton) are
@@ -29,6 +30,7 @@ BatchObserver = Callable[[int, int, float, float, "BaseException | None"], None]
 class _Request:
     texts: Sequence[str]
     arrived: float
+    context: Any = None
     done: threading.Event = field(default_factory=threading.Event)
     results: list[Any] | None = None
     error: BaseException | None = None
@@ -37,8 +39,9 @@ class _Request:
 class MicroBatcher:
     """Collects texts from concurrent callers and scores them together with `run(texts) -> results`."""
 
-    def __init__(self, run: Callable[[list[str]], list[Any]], *, window: float, max_texts: int,
-                 observer: BatchObserver | None = None) -> None:
+    def __init__(self, run: Callable[..., list[Any]], *, window: float, max_texts: int,
+                 observer: BatchObserver | None = None, contexts: bool = False) -> None:
+        """contexts: call `run(texts, contexts)`, each text with the `context` its request gave."""
         if window < 0:
             raise ValueError("window: expected seconds >= 0")
         if max_texts < 1:
@@ -47,6 +50,7 @@ class MicroBatcher:
         self.window = window
         self.max_texts = max_texts
         self.observer = observer
+        self._contexts = contexts
         self._reset()
         # The scoring thread does not survive a fork: a child starts its own on first use.
         ref = weakref.ref(self)
@@ -58,11 +62,11 @@ class MicroBatcher:
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
 
-    def score(self, texts: Sequence[str]) -> list[Any]:
+    def score(self, texts: Sequence[str], context: Any = None) -> list[Any]:
         """Results for `texts` in order; raises what the batch's call raised."""
         if not texts:
             return []
-        request = _Request(list(texts), time.monotonic())
+        request = _Request(list(texts), time.monotonic(), context)
         with self._condition:
             self._ensure_thread()
             self._queue.append(request)
@@ -111,7 +115,10 @@ class MicroBatcher:
         started = time.monotonic()
         error: BaseException | None = None
         try:
-            results = self._run(texts)
+            if self._contexts:
+                results = self._run(texts, [request.context for request in batch for _ in request.texts])
+            else:
+                results = self._run(texts)
             if len(results) != len(texts):
                 raise RuntimeError(f"scored {len(results)} results for {len(texts)} texts")
         except BaseException as exc:  # every waiting request must hear of it, whatever it is

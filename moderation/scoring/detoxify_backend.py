@@ -6,10 +6,11 @@ import contextlib
 import os
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .boundaries import Boundaries
 from .errors import ScorerUnavailable
 from .settings import ScorerSettings
 
@@ -18,13 +19,25 @@ from .settings import ScorerSettings
 _STANDARD_NAMES = {"toxic": "toxicity", "identity_hate": "identity_attack", "severe_toxic": "severe_toxicity"}
 
 
+# One forward pass holds texts whose padded length stays within this factor of their real
+# tokens: padding costs as much as text, and comments' lengths vary several-fold.
+_PADDING_SLACK = 1.25
+
+
 class DetoxifyBackend:
-    """A loaded Detoxify model; not thread-safe by itself (LazyScorer serialises loading)."""
+    """A loaded Detoxify model; not thread-safe by itself (LazyScorer serialises loading).
+
+    `model` runs at the configured precision. At bf16 or int8 with a confirmation margin,
+    `exact_model` keeps the fp32 weights: scores that land near a threshold are computed
+    again with it, so reduced precision changes speed, not decisions (unless it moves a
+    score by more than the margin, which `moderation model compare` measures).
+    """
 
     def __init__(self, settings: ScorerSettings, model: Any, tokenizer: Any, class_names: Sequence[str],
-                 source: str, config_dir: str | None, parameters: int) -> None:
+                 source: str, config_dir: str | None, parameters: int, exact_model: Any = None) -> None:
         self.settings = settings
         self.model = model
+        self.exact_model = exact_model
         self.tokenizer = tokenizer
         self.class_names = tuple(class_names)
         self.source = source
@@ -32,13 +45,40 @@ class DetoxifyBackend:
         self.parameters = parameters
         self.max_length = min(settings.max_length, _position_limit(model.config))
         self._threads_applied = threading.local()
+        self.confirmed = 0  # texts computed again at fp32
+        self.on_confirmed: Callable[[int], None] | None = None  # told of each such batch (metrics)
 
-    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        """Scores texts; identical texts are scored once, batches hold texts of similar token length."""
+    def score(self, texts: Sequence[str], boundaries: Sequence[Boundaries | None] | None = None, *,
+              exact: bool = False) -> list[dict[str, float]]:
+        """Scores texts; identical texts are scored once, batches hold texts of similar token length.
+
+        boundaries[i]: the thresholds that decide texts[i]; a reduced-precision score within
+        the confirmation margin of one is replaced by its fp32 score. exact: fp32 only (the
+        reference `model compare` measures against).
+        """
+        self._apply_threads()
+        if exact and self.exact_model is None and self.settings.effective_precision != "fp32":
+            raise RuntimeError("no fp32 weights kept (SCORING_CONFIRM_MARGIN is 0)")
+        model = self.exact_model if exact and self.exact_model is not None else self.model
+        unique = list(dict.fromkeys(texts))
+        scores = self._forward(model, unique)
+        if boundaries is not None and self.exact_model is not None and not exact:
+            margin = self.settings.confirm_margin
+            near: dict[str, None] = {}
+            for text, bounds in zip(texts, boundaries):
+                if bounds and text not in near and _near(scores[text], bounds, margin):
+                    near[text] = None
+            if near:
+                scores.update(self._forward(self.exact_model, list(near)))
+                self.confirmed += len(near)
+                if self.on_confirmed is not None:
+                    with contextlib.suppress(Exception):  # metrics must never stop scoring
+                        self.on_confirmed(len(near))
+        return [dict(scores[text]) for text in texts]
+
+    def _forward(self, model: Any, unique: list[str]) -> dict[str, dict[str, float]]:
         import torch
 
-        self._apply_threads()
-        unique = list(dict.fromkeys(texts))
         # Explicit max_length: a tokenizer dir without model_max_length would not truncate,
         # and the position embeddings stop at 512.
         encoded = self.tokenizer(unique, truncation=True, max_length=self.max_length)
@@ -47,14 +87,14 @@ class DetoxifyBackend:
         scores: dict[str, dict[str, float]] = {}
         n_classes = len(self.class_names)
         with torch.inference_mode():
-            for chunk in _chunks(order, self.settings.batch_size):
+            for chunk in _length_chunks(order, lengths, self.settings.batch_size):
                 features = {key: [encoded[key][i] for i in chunk] for key in encoded.keys()}
-                batch = self.tokenizer.pad(features, return_tensors="pt").to(self.model.device)
-                logits = self.model(**batch)[0]
+                batch = self.tokenizer.pad(features, return_tensors="pt").to(model.device)
+                logits = model(**batch)[0]
                 probs = torch.sigmoid(logits.float())[:, :n_classes].cpu().tolist()
                 for i, row in zip(chunk, probs):
                     scores[unique[i]] = dict(zip(self.class_names, row))
-        return [dict(scores[text]) for text in texts]
+        return scores
 
     def _apply_threads(self) -> None:
         # Set in each thread that scores, in the process that scores: torch's setting does not
@@ -79,6 +119,8 @@ class DetoxifyBackend:
             "parameters": self.parameters,
             "size_bytes": size,
             "max_length": self.max_length,
+            "runs_at": self.settings.effective_precision,
+            "confirms_at_fp32": self.exact_model is not None,
         }
 
 
@@ -105,8 +147,10 @@ def load_backend(settings: ScorerSettings) -> DetoxifyBackend:
         source = str(Path(settings.checkpoint).resolve())
 
     parameters = sum(p.numel() for p in model.parameters())
-    model = _apply_precision(model.to(settings.device).eval(), settings.precision)
-    return DetoxifyBackend(settings, model, tokenizer, class_names, source, config_dir, parameters)
+    model = model.to(settings.device).eval()
+    exact = model if settings.confirms else None
+    fast = _apply_precision(model, settings.effective_precision, copy=exact is not None)
+    return DetoxifyBackend(settings, fast, tokenizer, class_names, source, config_dir, parameters, exact)
 
 
 def _check_local_files(settings: ScorerSettings) -> None:
@@ -162,11 +206,14 @@ def _hub_offline(enabled: bool) -> Iterator[None]:
         constants.HF_HUB_OFFLINE = previous
 
 
-def _apply_precision(model: Any, precision: str) -> Any:
+def _apply_precision(model: Any, precision: str, *, copy: bool = False) -> Any:
+    """The model at `precision`; copy: leave `model` itself at fp32 (it confirms near-threshold scores)."""
+    import copy as copying
+
     import torch
 
     if precision == "bf16":
-        return model.to(torch.bfloat16)
+        return (copying.deepcopy(model) if copy else model).to(torch.bfloat16)
     if precision == "int8":
         from torch.ao.quantization import quantize_dynamic
 
@@ -190,9 +237,27 @@ def hub_cache_path(url: str) -> str:
     return os.path.join(torch.hub.get_dir(), "checkpoints", url.rsplit("/", 1)[-1])
 
 
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _near(scores: Mapping[str, float], boundaries: Boundaries, margin: float) -> bool:
+    for category, levels in boundaries.items():
+        value = scores.get(category)
+        if value is not None and any(abs(value - level) < margin for level in levels):
+            return True
+    return False
+
+
+def _length_chunks(order: list[int], lengths: list[int], size: int) -> Iterator[list[int]]:
+    """Consecutive runs of `order` (sorted by length) of at most `size` texts whose padding stays small."""
+    chunk: list[int] = []
+    tokens = 0
+    for i in order:
+        # Sorted ascending: the chunk pads to the newest text's length.
+        if chunk and (len(chunk) >= size or lengths[i] * (len(chunk) + 1) > _PADDING_SLACK * (tokens + lengths[i])):
+            yield chunk
+            chunk, tokens = [], 0
+        chunk.append(i)
+        tokens += lengths[i]
+    if chunk:
+        yield chunk
 
 
 def _one_line(exc: BaseException) -> str:

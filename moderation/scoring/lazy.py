@@ -6,10 +6,11 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .batching import BatchObserver, MicroBatcher
+from .boundaries import Boundaries
 from .errors import ScorerUnavailable, ScoringFailed
 from .settings import ScorerSettings
 
@@ -17,13 +18,16 @@ from .settings import ScorerSettings
 class LazyScorer:
     """Thread-safe lazy Detoxify scorer; constructing it loads nothing (safe in a gunicorn master)."""
 
-    def __init__(self, settings: ScorerSettings, *, observer: BatchObserver | None = None) -> None:
+    def __init__(self, settings: ScorerSettings, *, observer: BatchObserver | None = None,
+                 on_confirmed: Callable[[int], None] | None = None) -> None:
+        """observer: told of every forward pass; on_confirmed: of texts computed again at fp32."""
         self.settings = settings
+        self._on_confirmed = on_confirmed
         self._lock = threading.Lock()
         self._backend: Any = None
         # Concurrent requests share forward passes (batch_max 1: each request scores alone).
         self._batcher = (MicroBatcher(self._score_loaded, window=settings.batch_window_ms / 1000,
-                                      max_texts=settings.batch_max, observer=observer)
+                                      max_texts=settings.batch_max, observer=observer, contexts=True)
                          if settings.batch_max > 1 else None)
         self._observer = observer
         self._failure: tuple[str, float] | None = None  # (reason, time.monotonic() of the failure)
@@ -51,8 +55,12 @@ class LazyScorer:
         """Loads now, or raises ScorerUnavailable (at once while a recent failure is remembered)."""
         self._loaded_backend()
 
-    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        """Scores texts in order; raises ScorerUnavailable (no model) or ScoringFailed (inference raised)."""
+    def score(self, texts: Sequence[str], boundaries: Boundaries | None = None) -> list[dict[str, float]]:
+        """Scores texts in order; raises ScorerUnavailable (no model) or ScoringFailed (inference raised).
+
+        boundaries: category -> the thresholds that will decide these texts; at reduced
+        precision, scores near one are computed again at fp32 (see DetoxifyBackend.score).
+        """
         if isinstance(texts, str):
             raise TypeError("score() takes a sequence of texts, not one string")
         if not texts:
@@ -60,20 +68,20 @@ class LazyScorer:
         self._loaded_backend()  # a missing model is this request's ScorerUnavailable, not the batch's
         try:
             if self._batcher is not None:
-                return self._batcher.score(texts)
-            return self._observed(texts)
+                return self._batcher.score(texts, boundaries)
+            return self._observed(texts, [boundaries] * len(texts))
         except Exception as exc:
             raise ScoringFailed(f"inference failed: {type(exc).__name__}: {exc}") from exc
 
-    def _score_loaded(self, texts: list[str]) -> list[dict[str, float]]:
-        return self._backend.score(texts)
+    def _score_loaded(self, texts: list[str], boundaries: list[Boundaries | None]) -> list[dict[str, float]]:
+        return self._backend.score(texts, boundaries)
 
-    def _observed(self, texts: list[str]) -> list[dict[str, float]]:
+    def _observed(self, texts: Sequence[str], boundaries: list[Boundaries | None]) -> list[dict[str, float]]:
         """Unbatched scoring, reported to the observer as a batch of one request."""
         started = time.monotonic()
         error: BaseException | None = None
         try:
-            return self._backend.score(texts)
+            return self._backend.score(texts, boundaries)
         except BaseException as exc:
             error = exc
             raise
@@ -104,6 +112,8 @@ class LazyScorer:
             "config_dir": settings.config_dir,
             "device": settings.device,
             "precision": settings.precision,
+            "effective_precision": settings.effective_precision,
+            "confirm_margin": settings.confirm_margin if settings.confirms else None,
             "threads": settings.threads,
             "batch_size": settings.batch_size,
             "batch_window_ms": settings.batch_window_ms,
@@ -130,6 +140,7 @@ class LazyScorer:
 
             try:
                 self._backend = load_backend(self.settings)
+                self._backend.on_confirmed = self._on_confirmed
             except ScorerUnavailable as exc:
                 self._failure = (str(exc), time.monotonic())
                 raise

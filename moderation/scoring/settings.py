@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any
 
 MODEL_TYPES = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
-PRECISIONS = ("fp32", "bf16", "int8")
+# auto: bf16 where the CPU computes in bf16 natively (AMX or AVX512-BF16), fp32 elsewhere.
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+# CPU flags that mean bf16 matrix products run natively (oneDNN uses them), not emulated.
+NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 # Languages each Detoxify model was trained on (Detoxify README); others go to a human.
 MODEL_LANGUAGES: Mapping[str, frozenset[str]] = {
     "original": frozenset({"en"}),
@@ -26,6 +30,7 @@ CONFIG_KEYS = {
     "config_dir": "DETOXIFY_CONFIG_DIR",
     "device": "DETOXIFY_DEVICE",
     "precision": "SCORING_PRECISION",
+    "confirm_margin": "SCORING_CONFIRM_MARGIN",
     "threads": "SCORING_THREADS",
     "max_length": "SCORING_MAX_LENGTH",
     "batch_size": "SCORING_BATCH_SIZE",
@@ -43,15 +48,19 @@ class ScorerSettings:
     checkpoint: str | None = None
     config_dir: str | None = None
     device: str = "cpu"
-    precision: str = "fp32"
+    precision: str = "auto"
     threads: int | None = None
     max_length: int = 512
     batch_size: int = 16
     retry_after: float = 60.0
     # Micro-batching across concurrent requests (batching.py): how long the oldest request
-    # waits for company, and the most texts in one forward pass; batch_max 1 turns it off.
-    batch_window_ms: float = 2.0
+    # waits for company (0: none; requests that arrive during a forward pass still share the
+    # next one), and the most texts in one forward pass; batch_max 1 turns it off.
+    batch_window_ms: float = 0.0
     batch_max: int = 16
+    # At bf16 or int8, a score this close to one of the policy's thresholds is computed again
+    # at fp32 before it decides anything (0: never; no fp32 copy of the weights is kept).
+    confirm_margin: float = 0.02
 
     def __post_init__(self) -> None:
         def bad(field: str, expected: str, value: Any) -> ValueError:
@@ -64,6 +73,8 @@ class ScorerSettings:
         if self.precision == "int8" and not self.device.startswith("cpu"):
             # torch's dynamic int8 quantisation runs on the CPU only
             raise bad("precision", "fp32 or bf16 on a non-CPU device", self.precision)
+        if not 0 <= self.confirm_margin <= 1:
+            raise bad("confirm_margin", "a number from 0 to 1", self.confirm_margin)
         if self.threads is not None and self.threads < 1:
             raise bad("threads", "a positive integer or empty", self.threads)
         if not 1 <= self.max_length <= MAX_MODEL_LENGTH:
@@ -76,6 +87,18 @@ class ScorerSettings:
             raise bad("batch_max", "a positive integer (1: no batching)", self.batch_max)
         if self.retry_after < 0:
             raise bad("retry_after", "a number of seconds >= 0", self.retry_after)
+
+    @property
+    def effective_precision(self) -> str:
+        """The precision the weights run at: `auto` resolved for this machine."""
+        if self.precision != "auto":
+            return self.precision
+        return "bf16" if self.device.startswith("cpu") and native_bf16() else "fp32"
+
+    @property
+    def confirms(self) -> bool:
+        """Whether near-threshold scores are computed again at fp32."""
+        return self.effective_precision != "fp32" and self.confirm_margin > 0
 
     @property
     def languages(self) -> frozenset[str]:
@@ -111,3 +134,16 @@ def _parse(key: str, raw: Any, type_name: Any) -> Any:
     if not isinstance(raw, str):
         raise ValueError(f"{key}: expected a string, got {raw!r}")
     return raw.strip()
+
+
+@lru_cache(maxsize=1)
+def native_bf16() -> bool:
+    """True when this CPU multiplies bf16 matrices natively (Linux: the flags in /proc/cpuinfo)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return bool(NATIVE_BF16_FLAGS & set(line.split(":", 1)[1].split()))
+    except OSError:
+        pass
+    return False

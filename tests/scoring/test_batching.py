@@ -137,7 +137,7 @@ def test_lazy_scorer_turns_a_batch_failure_into_scoring_failed_for_every_request
     scorer = LazyScorer(tiny_settings(batch_max=16, batch_window_ms=100))
     scorer.ensure_loaded()
 
-    def broken(texts):
+    def broken(texts, boundaries=None):
         raise RuntimeError("inference exploded")
 
     monkeypatch.setattr(scorer._backend, "score", broken)

@@ -34,7 +34,8 @@ def no_loading(monkeypatch):
 def test_info_reports_local_files_without_loading_them(make_runner, tiny_checkpoint, no_loading):
     checkpoint, config_dir = tiny_checkpoint("original")
     result = make_runner(DETOXIFY_MODEL="original", DETOXIFY_CHECKPOINT=str(checkpoint),
-                         DETOXIFY_CONFIG_DIR=str(config_dir), SCORING_BATCH_SIZE="8").invoke(model_cli, ["info"])
+                         DETOXIFY_CONFIG_DIR=str(config_dir), SCORING_BATCH_SIZE="8",
+                         SCORING_PRECISION="fp32").invoke(model_cli, ["info"])
     assert result.exit_code == 0, result.output
     assert "model:      detoxify-original (MODERATION_DETOXIFY_MODEL=original)" in result.output
     assert "runs as:    fp32 on cpu, max 512 tokens, batches of 8" in result.output
@@ -113,3 +114,19 @@ def test_download_rewrites_the_checkpoint_for_offline_loading(tmp_path, tiny_che
 
     scorer = LazyScorer(ScorerSettings(checkpoint=str(saved)))
     assert scorer.score(["you idiot"])[0]["toxicity"] > 0.95
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_info_says_what_auto_precision_resolves_to(make_runner, tiny_checkpoint, no_loading, monkeypatch, native):
+    from moderation.scoring import settings
+
+    monkeypatch.setattr(settings, "native_bf16", lambda: native)
+    checkpoint, config_dir = tiny_checkpoint("original")
+    result = make_runner(DETOXIFY_MODEL="original", DETOXIFY_CHECKPOINT=str(checkpoint),
+                         DETOXIFY_CONFIG_DIR=str(config_dir)).invoke(model_cli, ["info"])
+    assert result.exit_code == 0, result.output
+    if native:
+        assert ("runs as:    bf16 (auto: this CPU has native bf16), scores within 0.02 of a threshold "
+                "confirmed at fp32 on cpu") in result.output
+    else:
+        assert "runs as:    fp32 (auto: no native bf16 here) on cpu" in result.output

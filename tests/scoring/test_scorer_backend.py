@@ -26,7 +26,7 @@ TEXTS = [
 def test_batched_fp32_equals_detoxify_one_at_a_time(model_type, tiny_checkpoint, tiny_settings):
     checkpoint, config_dir = tiny_checkpoint(model_type)
     reference = Detoxify(model_type=model_type, checkpoint=str(checkpoint), huggingface_config_path=str(config_dir))
-    scorer = LazyScorer(tiny_settings(model_type, batch_size=3))
+    scorer = LazyScorer(tiny_settings(model_type, batch_size=3, precision="fp32"))
 
     scores = scorer.score(TEXTS)
 

@@ -26,12 +26,13 @@ def test_empty_strings_mean_unset():
 
 @pytest.mark.parametrize("key, value, expected", [
     ("DETOXIFY_MODEL", "toxic-bert", "DETOXIFY_MODEL: expected one of original, unbiased"),
-    ("SCORING_PRECISION", "fp16", "SCORING_PRECISION: expected one of fp32, bf16, int8"),
+    ("SCORING_PRECISION", "fp16", "SCORING_PRECISION: expected one of auto, fp32, bf16, int8"),
     ("SCORING_THREADS", "two", "SCORING_THREADS: expected an integer, got 'two'"),
     ("SCORING_THREADS", "0", "SCORING_THREADS: expected a positive integer"),
     ("SCORING_MAX_LENGTH", "1024", "SCORING_MAX_LENGTH: expected an integer from 1 to 512"),
     ("SCORING_BATCH_SIZE", "1.5", "SCORING_BATCH_SIZE: expected an integer"),
     ("SCORER_RETRY_AFTER", "soon", "SCORER_RETRY_AFTER: expected a number"),
+    ("SCORING_CONFIRM_MARGIN", "2", "SCORING_CONFIRM_MARGIN: expected a number from 0 to 1"),
 ])
 def test_bad_values_name_the_key(key, value, expected):
     with pytest.raises(ValueError) as error:
