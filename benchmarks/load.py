@@ -39,14 +39,24 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 CORES = len(os.sched_getaffinity(0))
 CONFIGS = {  # name -> (environment, arguments) for `moderation serve` (its defaults otherwise)
+    # The defaults: precision auto (bf16 on a CPU with native bf16, scores near a threshold
+    # confirmed at fp32; fp32 elsewhere), batching across requests.
     "batching (default)": ({}, []),
     "no batching": ({"MODERATION_BATCH_MAX": "1"}, []),
-    "batching + int8": ({"MODERATION_SCORING_PRECISION": "int8"}, []),
+    "fp32 + batching": ({"MODERATION_SCORING_PRECISION": "fp32"}, []),
+    # The fastest documented configuration: no fp32 copy, nothing confirmed (run
+    # `moderation model compare` on the site's comments first).
+    "bf16 unconfirmed + batching": ({"MODERATION_SCORING_PRECISION": "bf16",
+                                     "MODERATION_SCORING_CONFIRM_MARGIN": "0"}, []),
+    "int8 unconfirmed + batching": ({"MODERATION_SCORING_PRECISION": "int8",
+                                     "MODERATION_SCORING_CONFIRM_MARGIN": "0"}, []),
     # What `moderation serve` did before issue 12: 2 workers x 4 threads, each scoring with one
-    # torch thread per core, one forward pass per request, an fsync per SQLite commit.
+    # torch thread per core at fp32, one forward pass per request, an fsync per SQLite commit.
     "before (issue 12)": ({"MODERATION_BATCH_MAX": "1", "MODERATION_SQLITE_SYNCHRONOUS": "FULL",
+                           "MODERATION_SCORING_PRECISION": "fp32",
                            "MODERATION_SCORING_THREADS": str(CORES)}, ["--workers", "2", "--threads", "4"]),
 }
+DEFAULT_CONFIGS = ["batching (default)", "no batching", "fp32 + batching", "bf16 unconfirmed + batching"]
 
 
 @dataclass
@@ -95,6 +105,24 @@ def cpu_seconds(pid: int) -> float:
         except OSError:
             pass
     return total
+
+
+def scorer_metrics(base: str) -> dict[str, float]:
+    """The scorer's counters summed over the server's processes, from /metrics (loopback is an operator)."""
+    import requests
+
+    wanted = ("moderation_scorer_batch_texts_count", "moderation_scorer_texts_scored_total",
+              "moderation_scorer_confirmed_fp32_total")
+    totals = dict.fromkeys(wanted, 0.0)
+    try:
+        text = requests.get(f"{base}/metrics", timeout=30).text
+    except requests.RequestException:
+        return totals
+    for line in text.splitlines():
+        name = line.split("{")[0].split(" ")[0]
+        if name in totals:
+            totals[name] += float(line.rsplit(" ", 1)[1])
+    return totals
 
 
 def memory_report(pid: int) -> list[tuple[int, float, float, float]]:
@@ -315,8 +343,9 @@ def run(argv: list[str] | None, work: Path) -> None:
     parser.add_argument("--comments", type=int, default=96, help="comments per phase at most (default 96)")
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds per phase at most (default 60)")
     parser.add_argument("--publishers", default="1,8,32", help="concurrent publishers (default 1,8,32)")
-    parser.add_argument("--configs", default=",".join(c for c in CONFIGS if not c.startswith("before")),
-                        help=f"configurations to measure, comma-separated (default: {', '.join(CONFIGS)})")
+    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS),
+                        help=f"configurations to measure, comma-separated (default: {', '.join(DEFAULT_CONFIGS)}; "
+                             f"known: {', '.join(CONFIGS)})")
     parser.add_argument("--serve-args", default="", help="extra arguments for `moderation serve`")
     parser.add_argument("--quick", action="store_true",
                         help="a short run: 24 comments and 20 s per phase, publishers 1 and 8")
@@ -349,6 +378,7 @@ def run(argv: list[str] | None, work: Path) -> None:
     results: dict[str, list[Phase]] = {}
     extra: list[Phase] = []
     memory: dict[str, list[tuple[int, float, float, float]]] = {}
+    scorer_stats: dict[str, dict[str, float]] = {}
     for name in configs:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
         database = work / (re.sub(r"\W+", "-", name) + ".sqlite3")
@@ -378,6 +408,7 @@ def run(argv: list[str] | None, work: Path) -> None:
                 phases.append(phase)
                 answers += got
             results[name] = phases
+            scorer_stats[name] = scorer_metrics(server.base)
             memory[name] = memory_report(server.process.pid)
             if name == configs[0]:
                 extra = non_scoring(server.base, env, site, answers, args.comments, args.seconds,
@@ -406,6 +437,14 @@ def run(argv: list[str] | None, work: Path) -> None:
         for phase in extra:
             print(f"| {phase.label} | {phase.rate:.1f} | {ms(phase.percentile(50))} | "
                   f"{ms(phase.percentile(99))} | {phase.cpu:.2f} | {phase.errors} |")
+    print()
+    print("| configuration | texts scored | forward passes | texts per pass | confirmed at fp32 |")
+    print("|---|---|---|---|---|")
+    for name, stats in scorer_stats.items():
+        passes = stats.get("moderation_scorer_batch_texts_count", 0)
+        texts_scored = stats.get("moderation_scorer_texts_scored_total", 0)
+        print(f"| {name} | {texts_scored:.0f} | {passes:.0f} | {texts_scored / passes if passes else 0:.2f} | "
+              f"{stats.get('moderation_scorer_confirmed_fp32_total', 0):.0f} |")
     print()
     print("| configuration | process | resident MB | proportional (PSS) MB | private MB |")
     print("|---|---|---|---|---|")

@@ -83,6 +83,16 @@ def prepare_metrics_dir(environ: dict[str, str] | None = None) -> str:
             else:
                 os.remove(path)
     environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    if environ is os.environ:
+        # prometheus_client picks in-memory or file-backed values when it is imported, which
+        # happened before this (the app is built first): pick again, and drop any metric made
+        # with in-memory values, or the workers' samples never reach a scrape.
+        from prometheus_client import values
+
+        from .health import process_metrics
+
+        values.ValueClass = values.get_value_class()
+        process_metrics.reset()
     return directory
 
 

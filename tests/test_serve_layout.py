@@ -48,7 +48,10 @@ def _total(text: str, name: str) -> float:
     return sum(float(m) for m in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
 
 
-def test_serve_counts_what_every_worker_scored(site, database_url, tiny_model, tmp_path):
+@pytest.mark.parametrize("configured_dir", [True, False], ids=["metrics-dir-set", "metrics-dir-default"])
+def test_serve_counts_what_every_worker_scored(site, database_url, tiny_model, tmp_path, configured_dir):
+    # Without PROMETHEUS_MULTIPROC_DIR, serve makes one; prometheus_client had been imported
+    # (in-memory values) by then, and the workers' samples never reached a scrape.
     checkpoint, config_dir = tiny_model
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
@@ -58,6 +61,8 @@ def test_serve_counts_what_every_worker_scored(site, database_url, tiny_model, t
                MODERATION_DETOXIFY_CHECKPOINT=str(checkpoint), MODERATION_DETOXIFY_CONFIG_DIR=str(config_dir),
                MODERATION_BATCH_WINDOW_MS="50", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
                MODERATION_RATELIMIT_WEBHOOK="1000 per minute")
+    if not configured_dir:
+        del env["PROMETHEUS_MULTIPROC_DIR"]
     server = subprocess.Popen(
         [sys.executable, "-m", "moderation.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
@@ -93,7 +98,7 @@ def test_serve_counts_what_every_worker_scored(site, database_url, tiny_model, t
         posts = re.findall(rf'^moderation_http_request_duration_seconds_count{{[^}}]*{rule}[^}}]*}} (\S+)$', text,
                            re.M)
         assert sum(float(v) for v in posts) == 16
-        assert not (metrics_dir / "counter_999999.db").exists()
+        assert not (metrics_dir / "counter_999999.db").exists() or not configured_dir
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -60,6 +60,13 @@ def metrics() -> Metrics:
         return _metrics
 
 
+def reset() -> None:
+    """Forget the metrics made so far (the next use makes them anew, with the current value class)."""
+    global _metrics
+    with _lock:
+        _metrics = None
+
+
 def collectors() -> list:
     """What a scrape reads: this process's metrics, or every worker's files in multiprocess mode."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
