@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import packing
 from .boundaries import Boundaries
 from .errors import ScorerUnavailable
 from .settings import ScorerSettings
@@ -44,6 +45,11 @@ class DetoxifyBackend:
         self.config_dir = config_dir
         self.parameters = parameters
         self.max_length = min(settings.max_length, _position_limit(model.config))
+        # Texts laid end to end, no padding (packing.py); padded, length-bucketed passes otherwise.
+        self.packed = packing.supports(model)
+        if self.packed:
+            for each in {id(m): m for m in (model, exact_model) if m is not None}.values():
+                packing.prepare(each)
         self._threads_applied = threading.local()
         self.confirmed = 0  # texts computed again at fp32
         self.on_confirmed: Callable[[int], None] | None = None  # told of each such batch (metrics)
@@ -86,11 +92,16 @@ class DetoxifyBackend:
         order = sorted(range(len(unique)), key=lengths.__getitem__)
         scores: dict[str, dict[str, float]] = {}
         n_classes = len(self.class_names)
+        size = self.settings.batch_size
+        chunks = (_chunks(order, size) if self.packed else _length_chunks(order, lengths, size))
         with torch.inference_mode():
-            for chunk in _length_chunks(order, lengths, self.settings.batch_size):
-                features = {key: [encoded[key][i] for i in chunk] for key in encoded.keys()}
-                batch = self.tokenizer.pad(features, return_tensors="pt").to(model.device)
-                logits = model(**batch)[0]
+            for chunk in chunks:
+                if self.packed:
+                    logits = packing.logits(model, [encoded["input_ids"][i] for i in chunk])
+                else:
+                    features = {key: [encoded[key][i] for i in chunk] for key in encoded.keys()}
+                    batch = self.tokenizer.pad(features, return_tensors="pt").to(model.device)
+                    logits = model(**batch)[0]
                 probs = torch.sigmoid(logits.float())[:, :n_classes].cpu().tolist()
                 for i, row in zip(chunk, probs):
                     scores[unique[i]] = dict(zip(self.class_names, row))
@@ -120,6 +131,7 @@ class DetoxifyBackend:
             "size_bytes": size,
             "max_length": self.max_length,
             "runs_at": self.settings.effective_precision,
+            "packed": self.packed,
             "confirms_at_fp32": self.exact_model is not None,
         }
 
@@ -243,6 +255,11 @@ def _near(scores: Mapping[str, float], boundaries: Boundaries, margin: float) ->
         if value is not None and any(abs(value - level) < margin for level in levels):
             return True
     return False
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _length_chunks(order: list[int], lengths: list[int], size: int) -> Iterator[list[int]]:

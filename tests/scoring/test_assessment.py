@@ -43,7 +43,8 @@ def test_scorer_down_is_pending_never_approved(tmp_path):
 
 def test_inference_failure_is_pending(scorer, monkeypatch):
     scorer.ensure_loaded()
-    monkeypatch.setattr(scorer._backend.model, "forward", lambda **kw: 1 / 0)
+    encoder = getattr(scorer._backend.model, scorer._backend.model.base_model_prefix).encoder
+    monkeypatch.setattr(encoder, "forward", lambda *args, **kw: 1 / 0)
     (result,) = assess([ENGLISH], DEFAULT_POLICY, scorer)
     assert result.status == "pending" and "inference failed" in result.error
 

@@ -8,7 +8,7 @@ import torch
 from detoxify import Detoxify
 
 from moderation.scoring import LazyScorer, ScorerSettings, ScorerUnavailable, ScoringFailed
-from moderation.scoring import detoxify_backend
+from moderation.scoring import detoxify_backend, packing
 
 MODEL_TYPES = ["original", "unbiased", "multilingual", "original-small", "unbiased-small"]
 TEXTS = [
@@ -60,8 +60,8 @@ def test_identical_texts_are_scored_once(tiny_settings, monkeypatch):
     scorer.ensure_loaded()
     backend = scorer._backend
     rows = []
-    forward = backend.model.forward
-    monkeypatch.setattr(backend.model, "forward", lambda **kw: rows.append(len(kw["input_ids"])) or forward(**kw))
+    logits = packing.logits
+    monkeypatch.setattr(packing, "logits", lambda model, texts: rows.append(len(texts)) or logits(model, texts))
     scores = scorer.score(["same", "same", "other", "same"])
     assert sum(rows) == 2
     assert scores[0] == scores[1] == scores[3] and scores[0] is not scores[1]
@@ -206,10 +206,11 @@ def test_inference_errors_are_scoring_failed(tiny_settings, monkeypatch):
     scorer = LazyScorer(tiny_settings())
     scorer.ensure_loaded()
 
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(scorer._backend.model, "forward", broken)
+    model = scorer._backend.model
+    monkeypatch.setattr(getattr(model, model.base_model_prefix).encoder, "forward", broken)
     with pytest.raises(ScoringFailed, match="out of memory"):
         scorer.score(["hello"])
 
