@@ -152,9 +152,10 @@ def main(argv: list[str] | None = None) -> None:
                 before = rss_mb()
                 scorer = LazyScorer(ScorerSettings(model_type=args.model, checkpoint=str(checkpoint),
                                                    config_dir=str(config_dir), precision=precision,
-                                                   threads=args.threads, batch_size=batch_size))
+                                                   threads=args.threads, batch_size=batch_size,
+                                                   confirm_margin=0))  # the precision alone
                 scorer.score(texts[:2])  # load and warm up
-                paths.append(("LazyScorer, length-bucketed", precision, batch_size, scorer.score,
+                paths.append(("LazyScorer, packed", precision, batch_size, scorer.score,
                               rss_mb() - before))
 
         # Rounds interleave the paths so a busy machine slows them all alike.
