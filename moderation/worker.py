@@ -23,6 +23,23 @@ from .models import utcnow
 
 logger = logging.getLogger(__name__)
 
+# Torch threads `moderation worker` scores with unless MODERATION_SCORING_THREADS is set: it runs
+# beside `moderation serve`, which already gives its processes all the cores, and torch's own
+# default (one thread per core) would then oversubscribe them.
+WORKER_SCORING_THREADS = 1
+
+
+def use_worker_threads(app: Flask) -> int:
+    """Give the app's scorer the worker's torch threads (before it loads); returns the count."""
+    from . import runtime
+
+    configured = app.config.get("SCORING_THREADS")
+    if configured is not None and str(configured).strip():
+        return int(str(configured).strip())  # validated when the app was built
+    app.config["SCORING_THREADS"] = WORKER_SCORING_THREADS
+    runtime.init_app(app)  # the scorer is built, not loaded, at create_app: build it again with the setting
+    return WORKER_SCORING_THREADS
+
 
 class Worker:
     """The job loop; `clock` is injectable so tests can move time instead of sleeping."""
@@ -124,10 +141,17 @@ class Worker:
 @click.option("--until-idle", is_flag=True, help="Exit when a pass finds nothing to do (cron, tests).")
 @with_appcontext
 def worker_command(until_idle: bool) -> None:
-    """Decide pending comments, deliver callbacks and run rescoring jobs until SIGTERM."""
+    """Decide pending comments, deliver callbacks and run rescoring jobs until SIGTERM.
+
+    Scores on one torch thread unless MODERATION_SCORING_THREADS is set (`moderation serve`
+    on the same machine already divides the cores between its processes).
+    """
     from flask import current_app
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    threads = use_worker_threads(app)
     worker = Worker(app)
     worker.install_signal_handlers()
+    # Logged once the handlers are in place: a supervisor may signal as soon as it sees output.
+    logger.info("worker scoring with %d torch thread(s)", threads)
     worker.run(until_idle=until_idle)
