@@ -123,6 +123,9 @@ def decide_revisions(site: Site, comments: Sequence[Comment], revisions: Sequenc
     result = DecisionResult()
     if not comments:
         return result
+    # Read before scoring: the webhook commits the revision first, so these reload lazily, and read
+    # after scoring they would show a worker's decision made meanwhile as if nothing had changed.
+    seen = [(revision.number, comment.status) for comment, revision in zip(comments, revisions)]
     version, policy = current_policy(site)
     run = assessor or _plain_assess(scorer)
     try:
@@ -133,10 +136,11 @@ def decide_revisions(site: Site, comments: Sequence[Comment], revisions: Sequenc
                        for r in revisions]
     if assessments is None:
         return result
-    current = lock_unchanged(comments, revisions)
+    current = lock_unchanged(comments, revisions, seen)
     for comment, revision, assessment in zip(comments, revisions, assessments):
         if comment.id not in current:
             # Edited or decided by someone while it was being scored: that result is stale.
+            db.session.expire(comment)  # the caller's answer shows what is there now (locked: final)
             result.unchanged += 1
             continue
         if assessment.status == "pending":

@@ -9,8 +9,13 @@ from ..extensions import db
 from ..models import Comment, CommentRevision
 
 
-def lock_unchanged(comments: Sequence[Comment], revisions: Sequence[CommentRevision]) -> set[int]:
+def lock_unchanged(comments: Sequence[Comment], revisions: Sequence[CommentRevision],
+                   seen: Sequence[tuple[int, str]] | None = None) -> set[int]:
     """Take the rows' write lock, then return the ids nobody edited or decided during scoring.
+
+    `seen`: each comment's (revision number, status) when scoring began. Pass it whenever the
+    comments may have been committed before scoring: their attributes then reload on first
+    access, and a status read only now would already show a decision made meanwhile.
 
     Scoring takes long enough for a webhook edit or a moderator's decision to land meanwhile.
     On SQLite the first write of a transaction takes the database's write lock, and on
@@ -21,11 +26,13 @@ def lock_unchanged(comments: Sequence[Comment], revisions: Sequence[CommentRevis
     db.session.execute(sa.update(Comment).where(Comment.id.in_(ids))
                        .values(score_attempts=Comment.score_attempts)
                        .execution_options(synchronize_session=False))
-    seen = {comment.id: (revision.number, comment.status) for comment, revision in zip(comments, revisions)}
+    if seen is None:
+        seen = [(revision.number, comment.status) for comment, revision in zip(comments, revisions)]
+    before = dict(zip(ids, seen))
     rows = db.session.execute(sa.select(Comment.id, Comment.revision_count, Comment.status, Comment.decided_by)
                               .where(Comment.id.in_(ids)))
     return {row.id for row in rows
-            if (row.revision_count, row.status) == seen[row.id] and row.decided_by != "human"}
+            if (row.revision_count, row.status) == before[row.id] and row.decided_by != "human"}
 
 
 def lock_for_edit(site_id: int, external_id: str) -> None:
