@@ -1,6 +1,5 @@
 """Faults, proven: the database cut off, a web process killed mid-scoring, the model failing mid-batch,
-a worker killed, the receiver down,
-the SQLite file read-only or its disk full. Nothing accepted is lost, nothing is approved unscored.
+a worker killed, the receiver down, the SQLite file read-only or its disk full. Nothing accepted is lost, nothing is approved unscored.
 
 Each test prints a tally (comments sent / stored / decided, callbacks due / delivered) and asserts on it.
 The database faults are real: a TCP proxy between the app and PostgreSQL that is cut and restored
