@@ -53,6 +53,11 @@ DEFAULTS: dict[str, Any] = {
     # Worker
     "WORKER_POLL_SECONDS": 1.0,
     "WORKER_BATCH_SIZE": 16,
+    # A pending comment with no failed attempt is left this long to the webhook scoring it, so
+    # the model does not run twice for it (jobs/pending.py). A webhook scores in under a second
+    # idle and in seconds under load; half gunicorn's 60 s timeout is far beyond that, and a
+    # comment whose request died is still decided within about half a minute.
+    "WORKER_GRACE_SECONDS": 30.0,
     "RESCORE_LEASE_SECONDS": 300.0,
     # Coral: time kept back from CORAL_TIMEOUT for storing the decision and answering.
     "CORAL_MARGIN_SECONDS": 0.03,

@@ -59,7 +59,8 @@ class Worker:
         self.rescore_lease = timedelta(seconds=float(config["RESCORE_LEASE_SECONDS"]))
         with app.app_context():
             self.scorer = scorer()
-        self.pending = PendingScorer(self.scorer, batch_size=self.batch_size)
+        self.pending = PendingScorer(self.scorer, batch_size=self.batch_size, clock=clock,
+                                     grace=timedelta(seconds=float(config["WORKER_GRACE_SECONDS"])))
         self.http = pinned_session(allow_private=bool(config["CALLBACK_ALLOW_PRIVATE"]))
         self._stop = threading.Event()
 

@@ -216,8 +216,14 @@ def test_slow_scoring_is_withheld_and_left_pending_for_the_worker(coral, monkeyp
     [comment] = stored(coral)
     assert comment.status == "pending", "a score that came too late is dropped: Coral was told it is held"
     monkeypatch.setattr(scorer, "score", real_score)
-    # The worker decides it later (no callback here: the site has no callback URL).
-    Worker(coral, clock=Clock()).run_once()
+    # The worker decides it later (no callback here: the site has no callback URL): a Coral
+    # request that ran out of time records no attempt, so it waits the worker's grace period,
+    # as a webhook still scoring would.
+    worker = Worker(coral, clock=(clock := Clock()))
+    worker.run_once()
+    assert stored(coral)[0].status == "pending"
+    clock.advance(seconds=coral.config["WORKER_GRACE_SECONDS"] + 1)
+    worker.run_once()
     assert stored(coral)[0].status == "approved"
 
 
@@ -229,8 +235,10 @@ def test_model_not_loaded_yet_is_withheld_and_decided_later(make_app):
     drain_pool()  # on a busy machine the store may outlast Coral's budget: it finishes in its thread
     assert stored(intake)[0].status == "pending"
     worker_app = make_app()
+    clock = Clock()
+    clock.advance(seconds=worker_app.config["WORKER_GRACE_SECONDS"] + 1)  # no attempt on record: the grace
     with worker_app.app_context():
-        Worker(worker_app, clock=Clock()).pending.step()
+        Worker(worker_app, clock=clock).pending.step()
     assert stored(intake)[0].status == "approved"
     with worker_app.app_context():
         [message] = db.session.scalars(sa.select(OutboxMessage)).all()

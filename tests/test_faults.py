@@ -1,5 +1,5 @@
-"""Faults, proven: the database cut off, the model failing mid-batch, a worker killed, the receiver down,
-the SQLite file read-only or its disk full. Nothing accepted is lost, nothing is approved unscored.
+"""Faults, proven: the database cut off, a web process killed mid-scoring, the model failing mid-batch,
+a worker killed, the receiver down, the SQLite file read-only or its disk full. Nothing accepted is lost, nothing is approved unscored.
 
 Each test prints a tally (comments sent / stored / decided, callbacks due / delivered) and asserts on it.
 The database faults are real: a TCP proxy between the app and PostgreSQL that is cut and restored
@@ -13,6 +13,7 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,10 +212,61 @@ def test_database_restarted_between_store_and_decision_keeps_the_comment_pending
 
     retried = _signed_post(app, credentials, "c1", "<p>Fine words.</p>")
     assert retried.status_code == 202 and retried.headers.get("Idempotent-Replayed") == "true"
+    # No attempt is on record (the request lost its database before it could write one), so
+    # the worker leaves the comment to a webhook that might still be scoring it, for the grace.
+    worker = Worker(direct, clock=(clock := Clock()))
     with direct.app_context():
-        Worker(direct, clock=Clock()).pending.step()
+        assert worker.pending.step() == 0
+        clock.advance(seconds=direct.config["WORKER_GRACE_SECONDS"] + 1)
+        assert worker.pending.step() == 1
     done = tally(direct, "news", 1, "after the worker")
     assert (done.stored, done.decided, done.revisions, done.approved_unscored) == (1, 1, 1, 0)
+
+
+# -- a web process killed mid-scoring ------------------------------------------------------------
+
+# In a process of its own: post one comment to the webhook and die (SIGKILL) once it is being scored.
+_KILLED_MID_SCORING = """
+import json, os, signal, sys
+sys.path.insert(0, sys.argv[2])
+from moderation import create_app, decisions
+from support import comment_payload, signed_post
+config, slug, secret = json.loads(sys.argv[1])
+app = create_app(config)
+app.instance_path = config["INSTANCE_PATH"]
+decisions.assess = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+signed_post(app.test_client(), slug, secret, comment_payload("c1", "<p>Fine words.</p>"), message_id="msg_c1")
+print("not killed")
+"""
+
+
+def test_web_process_killed_mid_scoring_leaves_the_comment_to_the_worker_after_the_grace(
+        make_app, database_url, tmp_path, tiny_model):
+    """The webhook committed the comment as `pending` and died scoring it: no attempt is on record,
+    so the worker waits the grace (the webhook might still be scoring), then decides it."""
+    app = make_app()
+    credentials = make_site(app, callback_url="http://127.0.0.1:9/hooks")
+    checkpoint, config_dir = tiny_model
+    config = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key", "TESTING": True,
+              "LEXICON_PATH": str(tmp_path / "lexicon.tsv"), "INSTANCE_PATH": str(tmp_path),
+              "RATELIMIT_STORAGE_URI": "sqlite://" + str(tmp_path / "ratelimits.sqlite3"),
+              "DETOXIFY_CHECKPOINT": str(checkpoint), "DETOXIFY_CONFIG_DIR": str(config_dir)}
+    web = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_SCORING,
+         json.dumps([config, credentials.slug, credentials.secret]), str(Path(__file__).parent)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert web.returncode == -signal.SIGKILL, web.stdout + web.stderr
+    killed = tally(app, "news", 1, "web process killed mid-scoring")
+    assert (killed.stored, killed.revisions, killed.decided) == (1, 1, 0)
+
+    grace = app.config["WORKER_GRACE_SECONDS"]
+    worker = Worker(app, clock=(clock := Clock()))
+    with app.app_context():
+        assert worker.pending.step() == 0, "taken within the grace"
+        clock.advance(seconds=grace + 1)
+        assert worker.pending.step() == 1
+    done = tally(app, "news", 1, "after the grace")
+    assert (done.stored, done.decided, done.approved_unscored, done.callbacks_due) == (1, 1, 0, 1)
 
 
 # -- the model -----------------------------------------------------------------------------------
@@ -256,7 +308,7 @@ def test_model_failing_mid_batch_leaves_that_batch_pending_until_it_recovers(mak
 # -- a worker killed -------------------------------------------------------------------------------
 
 def test_worker_killed_with_sigkill_mid_job_loses_nothing(make_app, database_url, tmp_path, tiny_model, receiver):
-    intake = make_app(scorer=False)
+    intake = make_app(scorer=False)  # each webhook's attempt fails: the worker takes them without a grace
     credentials = make_site(intake, callback_url=receiver.url)
     sent = 24
     for n in range(sent):

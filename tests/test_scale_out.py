@@ -179,9 +179,10 @@ def test_two_web_processes_and_two_workers_share_the_work_and_do_nothing_twice(
                 assert again.json() == original.json()
 
             def pending_or(kind: str, response) -> bool:
-                """`pending` for a worker, or already the worker's decision (taken in the moment
-                between the webhook's storing and its failed attempt to score)."""
-                return (response.status_code, response.json()["status"]) in {(202, "pending"), (200, kind)}
+                """`pending` for a worker. Never already the worker's decision: a worker leaves a
+                fresh comment to its webhook until the webhook's failed attempt is on record
+                (MODERATION_WORKER_GRACE_SECONDS, 30 s, is far longer than these requests)."""
+                return (response.status_code, response.json()["status"]) == (202, "pending")
 
             # -- 1. The web processes cannot score: every comment is answered `pending`, for a worker.
             first: dict[str, tuple] = {}
@@ -217,9 +218,9 @@ def test_two_web_processes_and_two_workers_share_the_work_and_do_nothing_twice(
                 for future in loading:
                     future.result()
 
-            # -- 3. The web processes score as requests arrive. A worker may still take a comment
-            # between its storing and its scoring: the answer then shows the worker's decision (one
-            # decision either way), and the worker's callback follows.
+            # -- 3. The web processes score as requests arrive. The workers leave each fresh comment
+            # to the webhook scoring it (no failed attempt, received within the grace), so the model
+            # runs once per comment: every one of these is decided by its webhook (asserted below).
             for n in range(8):
                 comment_id, kind = f"q{n}", KINDS[n % 3]
                 response, delivery = deliver(n % 2, comment_id, _body(kind, n))
@@ -264,6 +265,11 @@ def test_two_web_processes_and_two_workers_share_the_work_and_do_nothing_twice(
     # Each revision decided by an assessment at most once, and each comment's latest revision exactly
     # once (the rows of failed attempts, which decide nothing, are not counted).
     assert all(count == 1 for count in state.scored.values()), state.scored
+    # With the model loaded, the 12 webhooks of phase 3 (8 new comments, 4 edits) were each decided
+    # by their webhook, none by a worker: the workers left them alone while they were scored.
+    # (Before the grace period, workers took 7 to 11 of these.)
+    assert state.scored_by_webhooks == 12
+    assert state.scored_by_workers + state.scored_by_webhooks == sum(state.scored.values())
     assert set(state.latest) <= set(state.scored)
     assert {f"p{n}" for n in range(3, 7)} <= state.decided_first  # decided before their edits
     # One callback per decision a worker made (the web processes answer theirs directly), each
@@ -333,20 +339,16 @@ def _state(app) -> State:
     return state
 
 
-def test_a_webhook_never_decides_again_what_a_worker_decided_while_it_scored(make_app, monkeypatch):
-    """The race the scenario above can hit: the webhook stores a revision (`pending`, committed),
-    scores it, and meanwhile a worker claims, scores and decides the same revision. The webhook's
-    result is stale then; it used to be recorded as a second assessment, because the comment's
-    status was read (reloaded after the commit) only after scoring, when it was already decided."""
+def _a_worker_steps_while_the_webhook_scores(app, worker, monkeypatch) -> tuple[list[int], object]:
+    """POST c1 to `app`; while its webhook scores it, `worker` takes one step (in another thread).
+    Returns (what the step claimed, the webhook's response)."""
     from moderation import decisions
 
-    app = make_app()
     credentials = make_site(app, callback_url="http://127.0.0.1:9/hooks")
-    worker = Worker(make_app(), clock=Clock())
     worker.scorer.ensure_loaded()
     real_assess, webhook_thread, raced = decisions.assess, threading.get_ident(), []
 
-    def a_worker_decides_meanwhile(*args, **kwargs):
+    def a_worker_steps_meanwhile(*args, **kwargs):
         if threading.get_ident() == webhook_thread and not raced:
             def step() -> None:
                 with worker.app.app_context():
@@ -357,15 +359,42 @@ def test_a_webhook_never_decides_again_what_a_worker_decided_while_it_scored(mak
             other.join(60)
         return real_assess(*args, **kwargs)
 
-    monkeypatch.setattr(decisions, "assess", a_worker_decides_meanwhile)
+    monkeypatch.setattr(decisions, "assess", a_worker_steps_meanwhile)
     response = signed_post(app.test_client(), credentials.slug, credentials.secret,
                            comment_payload("c1", "<p>Fine words about the park.</p>"))
-    assert raced == [1], "the worker did not decide the comment during the webhook's scoring"
-    # The webhook answers with the worker's decision, which the worker's callback also carries.
-    assert response.status_code == 200 and response.get_json()["status"] == "approved"
+    return raced, response
+
+
+def _assessments_and_callbacks(app):
     with app.app_context():
         rows = db.session.execute(sa.select(StoredAssessment.source, StoredAssessment.status)).all()
         callbacks = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
         status = db.session.scalar(sa.select(Comment.status))
-    assert [tuple(row) for row in rows] == [("worker", "approved")]
-    assert (status, callbacks) == ("approved", 1)
+    return [tuple(row) for row in rows], status, callbacks
+
+
+def test_a_worker_leaves_the_comment_a_webhook_is_scoring_to_it(make_app, monkeypatch):
+    """The race the scenario above used to hit, now avoided: a worker polling while the webhook
+    scores a fresh revision (committed `pending`, no failed attempt, received within the grace)
+    claims nothing, and the model runs once, in the webhook."""
+    app = make_app()
+    raced, response = _a_worker_steps_while_the_webhook_scores(app, Worker(make_app(), clock=Clock()),
+                                                               monkeypatch)
+    assert raced == [0], "the worker took a comment its webhook was scoring"
+    assert response.status_code == 200 and response.get_json()["status"] == "approved"
+    assert _assessments_and_callbacks(app) == ([("webhook", "approved")], "approved", 0)
+
+
+def test_a_webhook_never_decides_again_what_a_worker_decided_while_it_scored(make_app, monkeypatch):
+    """The race itself, for a webhook that takes longer than the worker's grace (here 0 s): the
+    webhook stores a revision (`pending`, committed), scores it, and meanwhile a worker claims,
+    scores and decides the same revision. The webhook's result is stale then; it used to be
+    recorded as a second assessment, because the comment's status was read (reloaded after the
+    commit) only after scoring, when it was already decided."""
+    app = make_app()
+    worker = Worker(make_app(WORKER_GRACE_SECONDS=0.0), clock=Clock())
+    raced, response = _a_worker_steps_while_the_webhook_scores(app, worker, monkeypatch)
+    assert raced == [1], "the worker did not decide the comment during the webhook's scoring"
+    # The webhook answers with the worker's decision, which the worker's callback also carries.
+    assert response.status_code == 200 and response.get_json()["status"] == "approved"
+    assert _assessments_and_callbacks(app) == ([("worker", "approved")], "approved", 1)

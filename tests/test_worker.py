@@ -46,6 +46,77 @@ def test_worker_decides_pending_comments_and_audits_them(make_app):
     assert sorted(m.payload["data"]["external_id"] for m in outbox(app)) == ["c0", "c1", "c2"]
 
 
+def still_scoring(monkeypatch) -> None:
+    """The webhook stores and commits the revision as `pending`, then is (still) scoring it: from
+    the worker's side nothing more is in the database, as while a real webhook scores."""
+    from moderation.decisions import DecisionResult
+    from moderation.ingest import operations
+
+    monkeypatch.setattr(operations, "decide_revisions", lambda *args, **kwargs: DecisionResult())
+
+
+def test_worker_leaves_a_fresh_comment_to_its_webhook_until_the_grace_has_passed(make_app, monkeypatch):
+    app = make_app()
+    assert app.config["WORKER_GRACE_SECONDS"] == 30.0  # the default
+    credentials = make_site(app, callback_url="http://127.0.0.1:9/hooks")
+    still_scoring(monkeypatch)
+    assert post(app, credentials, "c1", "<p>Fine words.</p>").status_code == 202
+    monkeypatch.undo()
+    worker = Worker(app, clock=(clock := Clock()))
+    with app.app_context():
+        assert worker.pending.step() == 0, "a comment its webhook may be scoring was taken"
+        clock.advance(seconds=25)
+        assert worker.pending.step() == 0
+        clock.advance(seconds=6)  # 31 s after it was received: nobody is scoring it any more
+        assert worker.pending.step() == 1
+    decided = comment(app, "c1")
+    assert (decided.status, decided.score_attempts) == ("approved", 0)
+    assert [m.payload["data"]["status"] for m in outbox(app)] == ["approved"]
+
+
+def test_worker_takes_a_comment_whose_webhook_failed_to_score_at_once(make_app):
+    from moderation.models import StoredAssessment
+
+    intake = make_app(scorer=False)  # the webhook's attempt fails: no model
+    credentials = make_site(intake)
+    assert post(intake, credentials, "c1", "<p>Fine words.</p>").status_code == 202
+    app = make_app()
+    with app.app_context():
+        # The failed attempt is on record (a row whose scores are JSON null, and one attempt).
+        [failed] = db.session.execute(sa.select(StoredAssessment.status, StoredAssessment.source,
+                                                StoredAssessment.scores)).all()
+        assert tuple(failed) == ("pending", "webhook", None)
+        assert Worker(app, clock=Clock()).pending.step() == 1  # received just now, taken all the same
+    assert comment(app, "c1").status == "approved"
+
+
+def test_a_failed_attempt_on_an_earlier_revision_does_not_make_an_edit_fair_game(make_app, monkeypatch):
+    intake = make_app(scorer=False)
+    credentials = make_site(intake)
+    post(intake, credentials, "c1", "<p>Fine words.</p>")  # failed attempt on revision 1
+    app = make_app()
+    still_scoring(monkeypatch)
+    assert post(app, credentials, "c1", "<p>You idiot.</p>").get_json()["revision"] == 2
+    monkeypatch.undo()
+    worker = Worker(app, clock=(clock := Clock()))
+    with app.app_context():
+        assert worker.pending.step() == 0, "the edit's webhook may be scoring it"
+        clock.advance(seconds=31)
+        assert worker.pending.step() == 1
+    assert comment(app, "c1").status == "rejected"  # the edited text
+
+
+def test_a_grace_of_zero_takes_every_pending_comment_at_once(make_app, monkeypatch):
+    app = make_app(WORKER_GRACE_SECONDS=0.0)
+    credentials = make_site(app)
+    still_scoring(monkeypatch)
+    post(app, credentials, "c1", "<p>Fine words.</p>")
+    monkeypatch.undo()
+    with app.app_context():
+        assert Worker(app, clock=Clock()).pending.step() == 1
+    assert comment(app, "c1").status == "approved"
+
+
 @pytest.fixture
 def decided(make_app):
     """Three model-decided comments and one a moderator approved, on a site with a callback URL."""

@@ -1,15 +1,28 @@
-"""The worker's scoring step: decide `pending` comments as soon as a model is available."""
+"""The worker's scoring step: decide `pending` comments as soon as a model is available.
+
+A webhook commits a new revision as `pending` and only then scores it, in the same request.
+A worker that claimed such a comment at once would run the model a second time for it (only
+one decision counts: decisions.py discards the later, stale one). So the worker leaves a
+pending comment to the request that is scoring it until one of these says nobody is:
+- a failed attempt on its current revision (`score_attempts` > 0: the webhook, Coral or a
+  worker tried and could not score; a new revision resets it), or
+- its current revision was received at least `grace` ago (`Comment.received_at`, set for
+  every new revision): the request died, gave up (Coral's timeout) or lost its database
+  connection after storing. The grace is longer than a webhook takes to score, so nothing is
+  left waiting for long and nothing is lost.
+"""
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from ..database import is_postgres
 from ..extensions import db
-from ..models import Comment
+from ..models import Comment, utcnow
 from ..scoring import LazyScorer, ScorerUnavailable
 from ..decisions import decide_comments
 
@@ -23,10 +36,13 @@ FAILED_COMMENT_BACKOFF = (30.0, 3600.0)
 class PendingScorer:
     """Claims pending comments in batches and decides them; remembers its own failures."""
 
-    def __init__(self, scorer: LazyScorer, *, batch_size: int,
+    def __init__(self, scorer: LazyScorer, *, batch_size: int, grace: timedelta,
+                 clock: Callable[[], datetime] = utcnow,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.scorer = scorer
         self.batch_size = batch_size
+        self.grace = grace
+        self.clock = clock  # compared with the received_at the web processes stored
         self.monotonic = monotonic
         self._retry_at: dict[int, float] = {}  # comment id -> monotonic time it may be tried again
         self._failures: dict[int, int] = {}
@@ -36,7 +52,7 @@ class PendingScorer:
         """Decide one batch; returns how many comments were claimed (0: nothing to do now)."""
         now = self.monotonic()
         self._retry_at = {cid: t for cid, t in self._retry_at.items() if t > now}
-        waiting = sa.select(Comment.id).where(Comment.status == "pending")
+        waiting = sa.select(Comment.id).where(Comment.status == "pending", self.nobody_scoring())
         if self._retry_at:
             waiting = waiting.where(Comment.id.not_in(list(self._retry_at)))
         if db.session.scalar(waiting.limit(1)) is None:
@@ -67,6 +83,14 @@ class PendingScorer:
         if result.failed:
             logger.warning("scoring failed for %d comment(s); they stay pending", len(result.failed))
         return len(ids)
+
+    def nobody_scoring(self) -> sa.ColumnElement[bool]:
+        """Pending comments no request is scoring any more: a failed attempt, or past the grace.
+
+        `received_at` was written by the web process's clock and is compared with this worker's:
+        the machines' clocks must agree to well within the grace (NTP does).
+        """
+        return sa.or_(Comment.score_attempts > 0, Comment.received_at <= self.clock() - self.grace)
 
     def _model_ready(self) -> bool:
         """Load the model if needed; log why not only when the reason changes."""
