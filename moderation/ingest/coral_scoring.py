@@ -90,6 +90,7 @@ class WarmState:
 
 
 # scorer -> its warm-up state in the process that recorded it (a forked child warms its own)
+RETRY_SECONDS = 10.0  # after a failed warm-up, Coral requests start the next try no sooner
 _states: weakref.WeakKeyDictionary[LazyScorer, WarmState] = weakref.WeakKeyDictionary()
 _warming = threading.Lock()
 
@@ -307,7 +308,9 @@ def bounded_assessor(scorer: LazyScorer, deadline: float):
     """
     def run(texts: Sequence[str], policy, languages: Sequence[str | None], lexicon) -> list[Assessment] | None:
         if not is_warm(scorer):
-            submit(warm_up, scorer)
+            state = _state(scorer)
+            if state is None or state.state != "failed" or time.monotonic() - state.since >= RETRY_SECONDS:
+                submit(warm_up, scorer)  # not on every request after a failure: one traceback per try
             return None
         clock = pace(scorer)
         size = clock.size(texts)
