@@ -153,6 +153,7 @@ def test_a_child_forked_while_warming_can_warm():
 def test_pace_withholds_what_cannot_finish_in_time_and_tries_again_later():
     pace = coral_scoring.Pace()
     size = pace.size(["x" * 450])  # 500 with the fixed share
+    assert pace.start(size, remaining=0.0) is None, "no time left"
     assert pace.start(size, remaining=0.1) == 0, "no measurement yet: try"
     pace.finish(size, 0, seconds=0.5)  # 1 ms per character
     assert pace.start(size, remaining=0.1) is None, "forecast 0.5 s, 0.1 s left: withheld at once"

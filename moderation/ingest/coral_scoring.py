@@ -268,6 +268,8 @@ class Pace:
 
     def start(self, size: int, remaining: float) -> int | None:
         """Characters ahead of this assessment (it is now in flight), or None: it would not finish in time."""
+        if remaining <= 0:
+            return None
         with self._lock:
             ahead = self.inflight
             if self.rate is not None and self.rate * (ahead + size) > remaining:
