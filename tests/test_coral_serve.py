@@ -173,30 +173,3 @@ def test_tail_keeps_back_the_recent_overruns_but_one():
     for seconds in (0.0, 0.004, 0.2, 0.03, -0.05):
         tail.record(seconds)
     assert tail.allowance() == pytest.approx(0.03)
-
-
-def test_the_comment_is_scored_while_it_is_stored_and_the_stored_text_is_the_one_scored(make_app, monkeypatch):
-    from moderation.policy import DEFAULT_POLICY
-    from moderation.sanitise import sanitise
-
-    app = make_app()
-    with app.app_context():
-        scorer = runtime.scorer()
-        assert coral_scoring.warm_up(scorer)
-        text = sanitise("<p>Calm words about the <b>park</b>.</p>").text
-        prescore = coral_scoring.Prescore(scorer, text, time.monotonic() + 30)
-        assert prescore.covers([text]) and not prescore.covers([text + "!"])
-        prescore.future.result(timeout=30)
-        calls = []
-        monkeypatch.setattr(scorer, "score", lambda texts: calls.append(texts) or [])
-        run = coral_scoring.bounded_assessor(scorer, time.monotonic() + 30, prescore)
-        [assessment] = run([text], DEFAULT_POLICY, [None], None)
-        assert assessment.scores and calls == [], "the prescored result, not a second forward pass"
-
-        slow = coral_scoring.pace(scorer)
-        slow.rate = 1.0  # a second per character: nothing fits
-        held = coral_scoring.Prescore(scorer, text, time.monotonic() + 0.2)
-        assert held.withheld and held.future is None
-        assert coral_scoring.bounded_assessor(scorer, time.monotonic() + 0.2, held)([text], DEFAULT_POLICY,
-                                                                                    [None], None) is None
-        assert calls == [], "withheld at once, nothing scored"

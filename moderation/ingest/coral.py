@@ -28,12 +28,11 @@ from ..decisions import decide_revisions
 from ..extensions import db
 from ..models import Site
 from ..problems import Problem
-from ..sanitise import sanitise
 from ..scoring import LazyScorer
 from . import quota
 from .coral_answer import coral_answer, held
 from .coral_request import CoralRequest, parse_coral
-from .coral_scoring import CoralCollector, Prescore, bounded_assessor, count_answer, submit, tail, warm_status, warm_up
+from .coral_scoring import CoralCollector, bounded_assessor, count_answer, submit, tail, warm_status, warm_up
 from .operations import store_received
 from .signatures import verify_coral
 from .views import parse_signed, receive_signed
@@ -64,13 +63,11 @@ def store_and_decide(app: Flask, site_id: int, coral: CoralRequest, scorer: Lazy
                      deadline: float) -> tuple[int, str, dict[str, Any]]:
     """In a pool thread: store the comment (always), decide it if there is time; (id, status, answer)."""
     with app.app_context():  # its own session, removed when the context ends
-        # Scored while it is stored: the text is the stored revision's (the same sanitiser).
-        prescore = Prescore(scorer, sanitise(coral.body).text, deadline)
         site = db.session.get(Site, site_id)
         stored = store_received(site, coral.incoming(), source="coral")
         if stored.revision is not None:
             decide_revisions(site, [stored.comment], [stored.revision], scorer, actor_type="model",
-                             notify=False, assessor=bounded_assessor(scorer, deadline, prescore), source="coral")
+                             notify=False, assessor=bounded_assessor(scorer, deadline), source="coral")
             db.session.commit()
         return stored.comment.id, stored.comment.status, coral_answer(stored.comment)
 

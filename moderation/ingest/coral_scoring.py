@@ -72,9 +72,7 @@ def _pool() -> ThreadPoolExecutor:
     global _executor, _executor_pid
     with _executor_lock:
         if _executor is None or _executor_pid != os.getpid():
-            # Two threads per request in flight (storing, and scoring meanwhile), for the 8 request
-            # threads `moderation serve` gives a process.
-            _executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="coral-score")
+            _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="coral-score")
             _executor_pid = os.getpid()
         return _executor
 
@@ -303,63 +301,12 @@ def pace(scorer: LazyScorer) -> Pace:
     return found[1]
 
 
-class Prescore:
-    """The model's scores for a Coral comment, started while the comment is being stored.
-
-    Storing (a sanitiser pass, two flushes, a commit that may wait on SQLite's lock) takes a
-    part of Coral's budget that the forward pass can use: the text is the one the stored
-    revision will have (the same sanitiser), scored in a pool thread meanwhile, under the
-    same forecast as any Coral assessment (see Pace).
-    """
-
-    def __init__(self, scorer: LazyScorer, text: str, deadline: float) -> None:
-        self.text = text
-        self.future: Future | None = None
-        self.withheld = False  # forecast to end after the deadline: not started
-        if not text or not is_warm(scorer):
-            return
-        clock = pace(scorer)
-        size = clock.size([text])
-        started = time.monotonic()
-        ahead = clock.start(size, deadline - started)
-        if ahead is None:
-            self.withheld = True
-            return
-
-        def done(future: Future) -> None:
-            if future.exception() is None:
-                clock.finish(size, ahead, time.monotonic() - started)
-            else:
-                clock.abandon(size)
-
-        self.future = submit(scorer.score, [text])
-        self.future.add_done_callback(done)
-
-    def covers(self, texts: Sequence[str]) -> bool:
-        return self.future is not None and list(texts) == [self.text]
-
-
-class _Prescored:
-    """The scorer, as assess() sees it, answering the prescored text from its future."""
-
-    def __init__(self, scorer: LazyScorer, prescore: Prescore) -> None:
-        self._scorer, self._prescore = scorer, prescore
-
-    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        if self._prescore.covers(texts):
-            return self._prescore.future.result()  # raises what the scorer raised
-        return self._scorer.score(texts)
-
-    def __getattr__(self, name: str) -> Any:  # name, languages, classes
-        return getattr(self._scorer, name)
-
-
-def bounded_assessor(scorer: LazyScorer, deadline: float, prescore: Prescore | None = None):
+def bounded_assessor(scorer: LazyScorer, deadline: float):
     """An assessor for decisions.decide_revisions that gives up (None) rather than miss `deadline`.
 
     A cold model is not loaded here (it takes seconds): the warm-up starts for the next
     requests and this comment waits for the worker. An assessment forecast to end after the
-    deadline is not started (see Pace); one started while storing (`prescore`) is used.
+    deadline is not started (see Pace).
     """
     def run(texts: Sequence[str], policy, languages: Sequence[str | None], lexicon) -> list[Assessment] | None:
         if not is_warm(scorer):
@@ -367,23 +314,18 @@ def bounded_assessor(scorer: LazyScorer, deadline: float, prescore: Prescore | N
             if state is None or state.state != "failed" or time.monotonic() - state.since >= RETRY_SECONDS:
                 submit(warm_up, scorer)  # not on every request after a failure: one traceback per try
             return None
-        if prescore is not None and prescore.withheld:
+        clock = pace(scorer)
+        size = clock.size(texts)
+        started = time.monotonic()
+        ahead = clock.start(size, deadline - started)
+        if ahead is None:
             return None
-        if prescore is not None and prescore.covers(texts):
-            assessments = assess(texts, policy, _Prescored(scorer, prescore), lexicon=lexicon, languages=languages)
-        else:
-            clock = pace(scorer)
-            size = clock.size(texts)
-            started = time.monotonic()
-            ahead = clock.start(size, deadline - started)
-            if ahead is None:
-                return None
-            try:
-                assessments = assess(texts, policy, scorer, lexicon=lexicon, languages=languages)
-            except BaseException:
-                clock.abandon(size)
-                raise
-            clock.finish(size, ahead, time.monotonic() - started)
+        try:
+            assessments = assess(texts, policy, scorer, lexicon=lexicon, languages=languages)
+        except BaseException:
+            clock.abandon(size)
+            raise
+        clock.finish(size, ahead, time.monotonic() - started)
         if time.monotonic() >= deadline:
             # Coral has been answered SYSTEM_WITHHELD: leave the comment to the worker, whose
             # decision also reaches the site's callback URL.
