@@ -37,6 +37,21 @@ def reset_torch_threads(app) -> None:
     torch.set_num_threads(int(threads))
 
 
+def warm_worker(app, worker) -> None:
+    """In a freshly forked worker, before it accepts a request: warm the model (a first forward
+    pass, the language identifier, the lexicon) so that no Coral comment meets a cold process.
+
+    Only this worker waits (the master and the other workers serve meanwhile), at most half
+    gunicorn's timeout, telling the master it is alive; a warm-up that fails or does not finish
+    is logged and counted, and the worker serves all the same (Coral comments withheld).
+    """
+    from . import runtime
+    from .ingest.coral_scoring import warm_in_worker
+
+    with app.app_context():
+        warm_in_worker(runtime.scorer(), limit=max(5.0, worker.timeout / 2), heartbeat=worker.notify)
+
+
 def available_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -124,6 +139,7 @@ def run_gunicorn(bind: str, workers: int | None, threads: int, timeout: int) -> 
             self.cfg.set("preload_app", True)
             self.cfg.set("accesslog", None)
             self.cfg.set("post_fork", lambda server, worker: reset_torch_threads(self.application))
+            self.cfg.set("post_worker_init", lambda worker: warm_worker(self.application, worker))
             self.cfg.set("child_exit", _worker_exit)
 
         def load(self):

@@ -87,7 +87,7 @@ def test_inference_failure_is_503_and_its_message_stays_out_of_logs(app, client,
         scorer = runtime.scorer()
         scorer.ensure_loaded()
 
-    def failing(texts):
+    def failing(texts, boundaries=None):
         raise ScoringFailed(f"inference failed: ValueError: cannot read {texts[0]!r}")
 
     monkeypatch.setattr(scorer, "score", failing)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import jsonify
+from flask import current_app, jsonify
 
 from .. import runtime, security
 from ..extensions import db
@@ -27,10 +27,18 @@ def readyz():
     loaded, reason = scorer.status()
     if not loaded:
         problems["scorer"] = reason or "not loaded yet"
+    # Checks other packages add: (name, None when ready or the reason), e.g. Coral's warm-up.
+    checks = {}
+    for check in current_app.extensions.get("moderation.readiness_checks", ()):
+        name, problem = check()
+        checks[name] = problem or "ok"
+        if problem:
+            problems[name] = problem
     body = {
         "status": "ok" if not problems else "unavailable",
         "database": "ok" if "database" not in problems else problems["database"],
         "scorer": {"model": scorer.name, "loaded": loaded, "reason": None if loaded else problems["scorer"]},
+        **checks,
     }
     if not security.is_operator():
         # Reasons name the driver, the model files and their paths: for operators only.

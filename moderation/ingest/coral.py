@@ -32,7 +32,7 @@ from ..scoring import LazyScorer
 from . import quota
 from .coral_answer import coral_answer, held
 from .coral_request import CoralRequest, parse_coral
-from .coral_scoring import bounded_assessor, submit
+from .coral_scoring import CoralCollector, bounded_assessor, count_answer, submit, tail, warm_status, warm_up
 from .operations import store_received
 from .signatures import verify_coral
 from .views import parse_signed, receive_signed
@@ -40,6 +40,23 @@ from .views import parse_signed, receive_signed
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("coral", __name__, url_prefix="/api/v1")
+STATUS_HEADER = "Moderation-Comment-Status"
+
+
+@bp.record_once
+def _register(state) -> None:
+    state.app.extensions.setdefault("moderation.metrics_collectors", []).append(CoralCollector())
+    state.app.extensions.setdefault("moderation.readiness_checks", []).append(coral_readiness)
+
+
+def coral_readiness() -> tuple[str, str | None]:
+    """/readyz: this process scores Coral's comments in time only once warm (warming it if need be,
+    as /readyz loads the model: under `moderation serve` each worker is warm before it serves)."""
+    scorer = runtime.scorer()
+    loaded, _ = scorer.status()
+    if loaded:
+        warm_up(scorer)  # at once when warm; returns while another thread warms
+    return "coral", warm_status(scorer)
 
 
 def store_and_decide(app: Flask, site_id: int, coral: CoralRequest, scorer: LazyScorer,
@@ -67,6 +84,7 @@ def coral_phase(site: str):
     except quota.SiteOverQuota:
         # A 429 would make Coral publish the comment unmoderated: held, not stored, not scored.
         logger.warning("Coral request for site %s over the webhook quota; answering SYSTEM_WITHHELD", site)
+        count_answer("refused")
         g.decision = "withheld"
         return jsonify(held())
     try:
@@ -76,20 +94,35 @@ def coral_phase(site: str):
         # (a comment with a NUL or 2,001 '<' in it would slip through). Held for a human instead.
         logger.warning("Coral request for site %s not readable (%s: %s); answering SYSTEM_WITHHELD",
                        target.slug, refusal.status, [e.get("field") for e in refusal.errors or []] or refusal.detail)
+        count_answer("refused")
         g.decision = "withheld"
         return jsonify(held())
     config = current_app.config
-    budget = float(config["CORAL_TIMEOUT"]) - float(config["CORAL_MARGIN_SECONDS"])
+    # The margin keeps time for storing the decision and answering; the tail, what answering has
+    # lately taken on this machine beyond that (see coral_scoring.Tail).
+    timeout = float(config["CORAL_TIMEOUT"])
+    budget = timeout - float(config["CORAL_MARGIN_SECONDS"]) - min(tail().allowance(), timeout / 2)
     deadline = started + budget
     try:
         future = submit(store_and_decide, current_app._get_current_object(), target.id, coral,
                         runtime.scorer(), deadline)
         g.comment_id, g.decision, answer = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        count_answer("undecided" if g.decision == "pending" else "decided")
     except FutureTimeout:
         # Storing or scoring goes on in its thread; the worker decides what it leaves pending.
         logger.warning("Coral answer held: no decision within %.3f s", budget)
+        count_answer("timeout")
         answer = held()
     except Exception:  # our failure must not become Coral's "publish"
         logger.exception("Coral request failed; answering SYSTEM_WITHHELD")
+        count_answer("error")
         answer = held()
-    return jsonify(answer)
+    response = jsonify(answer)
+    # Once the last byte is sent: how far past the deadline it left (the request thread may wait
+    # for a core after its wait ends), kept back from the next budgets.
+    response.call_on_close(lambda: tail().record(time.monotonic() - deadline))
+    if "decision" in g:
+        # The comment's state when the answer left (Coral ignores it; benchmarks and operators
+        # tell a decision from a hold with it): absent when no decision came in time.
+        response.headers[STATUS_HEADER] = g.decision
+    return response
