@@ -136,7 +136,9 @@ def decide_revisions(site: Site, comments: Sequence[Comment], revisions: Sequenc
     current = lock_unchanged(comments, revisions)
     for comment, revision, assessment in zip(comments, revisions, assessments):
         if comment.id not in current:
-            # Edited or decided by someone while it was being scored: that result is stale.
+            # Edited or decided by someone while it was being scored: that result is stale, and so
+            # is what the session holds of the comment (read again, under the lock, when next used).
+            db.session.expire(comment)
             result.unchanged += 1
             continue
         if assessment.status == "pending":

@@ -162,6 +162,23 @@ def _keep_superseded(site: Site, comment: Comment, incoming: IncomingComment, di
     return None
 
 
+def _commit_keeping_state() -> None:
+    """Commit without expiring the session's objects.
+
+    What they hold is what this transaction just wrote, so reading them back (one SELECT per
+    object: the site, the comment, its revision, the delivery) would only return the same
+    values. Whatever others change after this commit is read where it matters: the decision
+    takes the comment's lock and re-reads its state from the database (lock_unchanged).
+    """
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 def store_received(site: Site, incoming: IncomingComment, *, source: str,
                    before_commit: Callable[[Stored], None] | None = None) -> Stored:
     """Store and commit, retrying when a concurrent first delivery of the same comment won the insert."""
@@ -170,7 +187,7 @@ def store_received(site: Site, incoming: IncomingComment, *, source: str,
             stored = store_comment(site, incoming, source=source)
             if before_commit is not None:
                 before_commit(stored)
-            db.session.commit()
+            _commit_keeping_state()
             return stored
         except IntegrityError:
             db.session.rollback()
