@@ -18,12 +18,13 @@ def lock_unchanged(comments: Sequence[Comment], revisions: Sequence[CommentRevis
     commit.
     """
     ids = [comment.id for comment in comments]
-    db.session.execute(sa.update(Comment).where(Comment.id.in_(ids))
-                       .values(score_attempts=Comment.score_attempts)
-                       .execution_options(synchronize_session=False))
     seen = {comment.id: (revision.number, comment.status) for comment, revision in zip(comments, revisions)}
-    rows = db.session.execute(sa.select(Comment.id, Comment.revision_count, Comment.status, Comment.decided_by)
-                              .where(Comment.id.in_(ids)))
+    # One statement locks and reads (RETURNING: SQLite 3.35+, PostgreSQL): the values returned
+    # are the rows as they are under the lock just taken.
+    rows = db.session.execute(sa.update(Comment).where(Comment.id.in_(ids))
+                              .values(score_attempts=Comment.score_attempts)
+                              .returning(Comment.id, Comment.revision_count, Comment.status, Comment.decided_by)
+                              .execution_options(synchronize_session=False))
     return {row.id for row in rows
             if (row.revision_count, row.status) == seen[row.id] and row.decided_by != "human"}
 
