@@ -76,8 +76,14 @@ def _answer(comment: Comment, *, replayed: bool) -> Received:
     return Received(comment.id, comment.status, payload(comment), code, replayed)
 
 
+_DELIVERIES = Delivery.__table__  # written and read with Core: no ORM object is needed for them
+
+
 def _earlier_delivery(site: Site, key: str) -> Received | None:
-    delivery = db.session.scalar(sa.select(Delivery).where(Delivery.site_id == site.id, Delivery.webhook_id == key))
+    delivery = db.session.execute(
+        sa.select(_DELIVERIES.c.comment_id, _DELIVERIES.c.status_code, _DELIVERIES.c.answer)
+        .where(_DELIVERIES.c.site_id == site.id, _DELIVERIES.c.webhook_id == key)
+    ).first()
     if delivery is None:
         return None
     answer = dict(delivery.answer)
@@ -180,13 +186,16 @@ def _commit_keeping_state() -> None:
 
 
 def store_received(site: Site, incoming: IncomingComment, *, source: str,
-                   before_commit: Callable[[Stored], None] | None = None) -> Stored:
-    """Store and commit, retrying when a concurrent first delivery of the same comment won the insert."""
+                   before_commit: Callable[[Stored, bool], None] | None = None) -> Stored:
+    """Store and commit, retrying when a concurrent first delivery of the same comment won the insert.
+
+    `before_commit(stored, retry)` runs in the transaction; `retry` is true from the second try on.
+    """
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
             stored = store_comment(site, incoming, source=source)
             if before_commit is not None:
-                before_commit(stored)
+                before_commit(stored, attempt > 1)
             _commit_keeping_state()
             return stored
         except IntegrityError:
@@ -203,22 +212,26 @@ def receive(site: Site, incoming: IncomingComment, *, webhook_id: str | None,
     key = _delivery_key(webhook_id) if webhook_id else None
     if key is not None and (earlier := _earlier_delivery(site, key)) is not None:
         return earlier
-    holder: dict[str, Delivery] = {}
+    delivery_ids: list[int] = []
 
-    def remember(stored: Stored) -> None:
+    def remember(stored: Stored, retry: bool) -> None:
         if key is None:
             return
-        # Checked under the comment's lock: a concurrent twin of this delivery committed first.
-        if (earlier := _earlier_delivery(site, key)) is not None:
+        # No delivery had this key just before storing. A concurrent twin of this delivery that
+        # committed since makes the insert below fail (UNIQUE site_id, webhook_id), and
+        # store_received tries again: then it is found here, under the comment's lock, and
+        # answered as the twin was.
+        if retry and (earlier := _earlier_delivery(site, key)) is not None:
             raise _AlreadyAnswered(earlier)
         answer = _answer(stored.comment, replayed=stored.replayed)
-        db.session.execute(sa.delete(Delivery).where(Delivery.site_id == site.id,
-                                                     Delivery.received_at < utcnow() - KEEP_DELIVERIES))
-        delivery = Delivery(site_id=site.id, webhook_id=key, comment_id=stored.comment.id,
-                            status_code=answer.status_code, answer=answer.body)
-        db.session.add(delivery)
-        db.session.flush()  # the same webhook-id at the same moment fails here, not after storing
-        holder["delivery"] = delivery
+        db.session.execute(sa.delete(_DELIVERIES).where(_DELIVERIES.c.site_id == site.id,
+                                                        _DELIVERIES.c.received_at < utcnow() - KEEP_DELIVERIES))
+        # Executed at once (the comment is flushed): the same webhook-id at the same moment fails
+        # here, not after storing.
+        delivery_ids[:] = [db.session.execute(
+            sa.insert(_DELIVERIES).values(site_id=site.id, webhook_id=key, comment_id=stored.comment.id,
+                                          status_code=answer.status_code, answer=answer.body)
+            .returning(_DELIVERIES.c.id)).scalar_one()]
 
     try:
         stored = store_received(site, incoming, source=source, before_commit=remember)
@@ -230,8 +243,8 @@ def receive(site: Site, incoming: IncomingComment, *, webhook_id: str | None,
     decide_revisions(site, [stored.comment], [stored.revision], scorer, actor_type="model", notify=False,
                      source=source)
     received = _answer(stored.comment, replayed=False)
-    if "delivery" in holder:
-        delivery = holder["delivery"]
-        delivery.status_code, delivery.answer = received.status_code, received.body
+    if delivery_ids:
+        db.session.execute(sa.update(_DELIVERIES).where(_DELIVERIES.c.id == delivery_ids[0])
+                           .values(status_code=received.status_code, answer=received.body))
     db.session.commit()
     return received
