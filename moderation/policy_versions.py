@@ -14,6 +14,12 @@ from .policy import DEFAULT_POLICY, Policy
 NOTE_MAX = 500  # the column's length
 POLICY_CACHE_KEY = "moderation.policies"  # app.extensions: site id -> (its current version's row, Policy)
 
+_VERSIONS = PolicyVersion.__table__
+# Built once (every comment's decision runs it): building a statement costs more than running it.
+_LATEST = (sa.select(_VERSIONS.c.id, _VERSIONS.c.version, _VERSIONS.c.created_at)
+           .where(_VERSIONS.c.site_id == sa.bindparam("latest_site_id"))
+           .order_by(_VERSIONS.c.version.desc()).limit(1))
+
 
 class UnknownVersion(LookupError):
     """The site has no policy version with that number."""
@@ -37,10 +43,7 @@ def current_policy(site: Site) -> tuple[int | None, Policy]:
     saved a moment ago applies to the next comment; the document is read and validated only
     when that version is not the one this process last parsed for the site.
     """
-    latest = db.session.execute(
-        sa.select(PolicyVersion.id, PolicyVersion.version, PolicyVersion.created_at)
-        .where(PolicyVersion.site_id == site.id).order_by(PolicyVersion.version.desc()).limit(1)
-    ).first()
+    latest = db.session.execute(_LATEST, {"latest_site_id": site.id}).first()
     if latest is None:
         return None, DEFAULT_POLICY
     # Versions are never changed once saved; the row's id and time also tell apart a version
@@ -50,7 +53,7 @@ def current_policy(site: Site) -> tuple[int | None, Policy]:
     cached = cache.get(site.id)
     if cached is not None and cached[0] == key:
         return latest.version, cached[1]
-    document = db.session.scalar(sa.select(PolicyVersion.document).where(PolicyVersion.id == latest.id))
+    document = db.session.scalar(sa.select(_VERSIONS.c.document).where(_VERSIONS.c.id == latest.id))
     policy = Policy.from_dict(document)
     cache[site.id] = (key, policy)
     return latest.version, policy

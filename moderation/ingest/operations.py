@@ -76,14 +76,21 @@ def _answer(comment: Comment, *, replayed: bool) -> Received:
     return Received(comment.id, comment.status, payload(comment), code, replayed)
 
 
-_DELIVERIES = Delivery.__table__  # written and read with Core: no ORM object is needed for them
+# Deliveries are written and read with Core (no ORM object is needed), by statements built once:
+# building a statement costs SQLAlchemy more than running it.
+_DELIVERIES = Delivery.__table__
+_FIND_DELIVERY = (sa.select(_DELIVERIES.c.comment_id, _DELIVERIES.c.status_code, _DELIVERIES.c.answer)
+                  .where(_DELIVERIES.c.site_id == sa.bindparam("d_site_id"),
+                         _DELIVERIES.c.webhook_id == sa.bindparam("d_webhook_id")))
+_FORGET_DELIVERIES = sa.delete(_DELIVERIES).where(_DELIVERIES.c.site_id == sa.bindparam("d_site_id"),
+                                                  _DELIVERIES.c.received_at < sa.bindparam("d_before"))
+_ADD_DELIVERY = sa.insert(_DELIVERIES).returning(_DELIVERIES.c.id)
+_ANSWER_DELIVERY = (sa.update(_DELIVERIES).where(_DELIVERIES.c.id == sa.bindparam("d_id"))
+                    .values(status_code=sa.bindparam("d_status_code"), answer=sa.bindparam("d_answer")))
 
 
 def _earlier_delivery(site: Site, key: str) -> Received | None:
-    delivery = db.session.execute(
-        sa.select(_DELIVERIES.c.comment_id, _DELIVERIES.c.status_code, _DELIVERIES.c.answer)
-        .where(_DELIVERIES.c.site_id == site.id, _DELIVERIES.c.webhook_id == key)
-    ).first()
+    delivery = db.session.execute(_FIND_DELIVERY, {"d_site_id": site.id, "d_webhook_id": key}).first()
     if delivery is None:
         return None
     answer = dict(delivery.answer)
@@ -224,14 +231,12 @@ def receive(site: Site, incoming: IncomingComment, *, webhook_id: str | None,
         if retry and (earlier := _earlier_delivery(site, key)) is not None:
             raise _AlreadyAnswered(earlier)
         answer = _answer(stored.comment, replayed=stored.replayed)
-        db.session.execute(sa.delete(_DELIVERIES).where(_DELIVERIES.c.site_id == site.id,
-                                                        _DELIVERIES.c.received_at < utcnow() - KEEP_DELIVERIES))
+        db.session.execute(_FORGET_DELIVERIES, {"d_site_id": site.id, "d_before": utcnow() - KEEP_DELIVERIES})
         # Executed at once (the comment is flushed): the same webhook-id at the same moment fails
         # here, not after storing.
-        delivery_ids[:] = [db.session.execute(
-            sa.insert(_DELIVERIES).values(site_id=site.id, webhook_id=key, comment_id=stored.comment.id,
-                                          status_code=answer.status_code, answer=answer.body)
-            .returning(_DELIVERIES.c.id)).scalar_one()]
+        delivery_ids[:] = [db.session.execute(_ADD_DELIVERY, {
+            "site_id": site.id, "webhook_id": key, "comment_id": stored.comment.id,
+            "status_code": answer.status_code, "answer": answer.body}).scalar_one()]
 
     try:
         stored = store_received(site, incoming, source=source, before_commit=remember)
@@ -244,7 +249,7 @@ def receive(site: Site, incoming: IncomingComment, *, webhook_id: str | None,
                      source=source)
     received = _answer(stored.comment, replayed=False)
     if delivery_ids:
-        db.session.execute(sa.update(_DELIVERIES).where(_DELIVERIES.c.id == delivery_ids[0])
-                           .values(status_code=received.status_code, answer=received.body))
+        db.session.execute(_ANSWER_DELIVERY, {"d_id": delivery_ids[0], "d_status_code": received.status_code,
+                                              "d_answer": received.body})
     db.session.commit()
     return received
