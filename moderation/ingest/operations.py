@@ -139,20 +139,19 @@ def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webho
     comment.claimed_by_user_id = comment.claimed_until = None
     comment.revision_count = number
     comment.received_at = utcnow()
-    db.session.flush()
     revision = CommentRevision(
-        comment_id=comment.id, number=number, body=incoming.body,
+        comment=comment, number=number, body=incoming.body,
         body_sha256=digest, html=cleaned.html, text=cleaned.text, language=incoming.language,
         status="pending", sent_at=incoming.updated_at,
     )
     db.session.add(revision)
-    audit.record(
+    db.session.flush()  # one flush: the comment, then its revision
+    audit.write(
         "comment.edited" if is_edit else "comment.received", actor_type="publisher",
         actor_id=site.slug, site_id=site.id, comment_id=comment.id,
         from_status=previous_status, to_status="pending",
         details={"revision": revision.number, "source": source},
     )
-    db.session.flush()
     return Stored(comment, revision)
 
 
