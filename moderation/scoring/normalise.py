@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -219,6 +220,8 @@ def _join_spaced_letters(units: list[Unit], script: str) -> list[Unit]:
     after leading one-letter words ("a n i g g e r" is "a" then the term): such letters get kind
     "B", the chain's other letters "C", so "c l a s s" never holds "ass" but "a k i k e" holds "kike".
     """
+    if not _MAY_CHAIN.search("".join(unit[3] for unit in units)):
+        return units  # no three single letters spaced out: nothing to join (most texts)
     words: list[list[Unit]] = []  # alternating runs of letters and of non-letters
     for unit in units:
         if words and (words[-1][0][3] == "L") == (unit[3] == "L"):
@@ -250,6 +253,11 @@ def _join_spaced_letters(units: list[Unit], script: str) -> list[Unit]:
                 first = k + 1
         i = j + 1
     return out
+
+
+# Over the units' kinds: three single letters with gaps (1 to 3 blanks or separators) between them,
+# which every chain below needs. A quick no for most texts; a match is then read in detail.
+_MAY_CHAIN = re.compile(r"(?<!L)L[WS]{1,3}L[WS]{1,3}L(?!L)")
 
 
 def _chain(words: list[list[Unit]], script: str) -> list[Unit]:
