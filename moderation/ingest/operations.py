@@ -25,7 +25,7 @@ from ..comments.revisions import SUPERSEDED, find_comment, has_body, last_number
 from ..decisions import decide_revisions
 from ..extensions import db
 from ..models import Comment, CommentRevision, Delivery, Site, utcnow
-from ..sanitise import sanitise
+from ..sanitise import Sanitised, sanitise
 from ..scoring import LazyScorer
 from .schemas import IncomingComment
 
@@ -99,8 +99,11 @@ def _earlier_delivery(site: Site, key: str) -> Received | None:
 
 def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webhook") -> Stored:
     """Add the comment or its new revision as `pending` (the caller commits before answering)."""
-    lock_for_edit(site.id, incoming.external_id)
+    # Hashed and sanitised before taking the lock (on SQLite, the database's write lock): other
+    # requests need not wait for Bleach. Wasted only on a body the comment already had.
     digest = body_hash(incoming.body)
+    cleaned = sanitise(incoming.body)
+    lock_for_edit(site.id, incoming.external_id)
     comment = find_comment(site.id, incoming.external_id)
     if comment is not None:
         current = latest_revision(comment)
@@ -111,8 +114,7 @@ def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webho
             return Stored(comment, None, replayed=True)
         if (current is not None and current.sent_at is not None and incoming.updated_at is not None
                 and incoming.updated_at < current.sent_at):
-            return Stored(comment, _keep_superseded(site, comment, incoming, digest, source))
-    cleaned = sanitise(incoming.body)
+            return Stored(comment, _keep_superseded(site, comment, incoming, digest, source, cleaned))
     is_edit = comment is not None
     if comment is None:
         comment = Comment(site_id=site.id, external_id=incoming.external_id, revision_count=0)
@@ -156,9 +158,8 @@ def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webho
 
 
 def _keep_superseded(site: Site, comment: Comment, incoming: IncomingComment, digest: str,
-                     source: str) -> None:
+                     source: str, cleaned: Sanitised) -> None:
     """Keep an edit sent before the current revision as history; the comment does not change."""
-    cleaned = sanitise(incoming.body)
     revision = CommentRevision(
         comment_id=comment.id, number=last_number(comment) + 1, body=incoming.body, body_sha256=digest,
         html=cleaned.html, text=cleaned.text, language=incoming.language, status=SUPERSEDED,
