@@ -6,23 +6,28 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from .extensions import db
-from .models import Comment, CommentRevision, StoredAssessment
+from .models import Comment, CommentRevision, StoredAssessment, utcnow
 from .scoring.assess import Assessment
 
+_INSERT = sa.insert(StoredAssessment.__table__)  # built once: every decision writes one row
+
+
 def record_assessment(comment: Comment, revision: CommentRevision, assessment: Assessment,
-                      policy_version: int | None, *, source: str) -> StoredAssessment:
-    """Add the assessment as a new row (the caller commits with the decision it led to).
+                      policy_version: int | None, *, source: str) -> None:
+    """Insert the assessment as a new row (the caller commits with the decision it led to).
 
     The comment's own columns are overwritten by the next rescore or edit; this row is not.
+    One Core INSERT, run at once in the current transaction.
     """
-    row = StoredAssessment(
-        site_id=comment.site_id, comment_id=comment.id, revision_id=revision.id,
-        model=assessment.model, scores=assessment.scores, matches=list(assessment.matches),
-        reasons=list(assessment.reasons), language=assessment.language, policy_version=policy_version,
-        status=assessment.status, source=source[:16], error=(assessment.error or None) and assessment.error[:500],
-    )
-    db.session.add(row)
-    return row
+    if comment.id is None or revision.id is None:
+        db.session.flush()
+    db.session.execute(_INSERT, {
+        "site_id": comment.site_id, "comment_id": comment.id, "revision_id": revision.id,
+        "model": assessment.model, "scores": assessment.scores, "matches": list(assessment.matches),
+        "reasons": list(assessment.reasons), "language": assessment.language, "policy_version": policy_version,
+        "status": assessment.status, "source": source[:16],
+        "error": (assessment.error or None) and assessment.error[:500], "created_at": utcnow(),
+    })
 
 
 def history(comment_id: int) -> list[StoredAssessment]:

@@ -76,7 +76,7 @@ def apply_assessment(comment: Comment, revision: CommentRevision, assessment: As
     comment.decided_by_user_id = None
     comment.reason_code = None
     comment.moderator_note = None
-    audit.record(
+    audit.write(
         "comment.assessed", actor_type=actor_type, site_id=comment.site_id, comment_id=comment.id,
         from_status=previous, to_status=assessment.status,
         reason=", ".join(r.get("code", "") for r in assessment.reasons) or None,
@@ -96,7 +96,7 @@ def record_not_scored(comment: Comment, revision: CommentRevision, assessment: A
     error = (assessment.error or "not scored")[:500]
     if not comment.score_attempts:
         stored_assessments.record_assessment(comment, revision, assessment, policy_version, source=source)
-        audit.record(
+        audit.write(
             "comment.assessed", actor_type=actor_type, site_id=comment.site_id, comment_id=comment.id,
             from_status=comment.status, to_status="pending", reason=error,
             details={"revision": revision.number, "model": assessment.model, "policy_version": policy_version},
@@ -139,8 +139,9 @@ def decide_revisions(site: Site, comments: Sequence[Comment], revisions: Sequenc
     current = lock_unchanged(comments, revisions, seen)
     for comment, revision, assessment in zip(comments, revisions, assessments):
         if comment.id not in current:
-            # Edited or decided by someone while it was being scored: that result is stale.
-            db.session.expire(comment)  # the caller's answer shows what is there now (locked: final)
+            # Edited or decided by someone while it was being scored: that result is stale, and so
+            # is what the session holds of the comment (read again, under the lock, when next used).
+            db.session.expire(comment)
             result.unchanged += 1
             continue
         if assessment.status == "pending":

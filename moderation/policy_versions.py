@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from . import audit
 from .extensions import db
@@ -11,6 +12,13 @@ from .models import PolicyVersion, Site, User
 from .policy import DEFAULT_POLICY, Policy
 
 NOTE_MAX = 500  # the column's length
+POLICY_CACHE_KEY = "moderation.policies"  # app.extensions: site id -> (its current version's row, Policy)
+
+_VERSIONS = PolicyVersion.__table__
+# Built once (every comment's decision runs it): building a statement costs more than running it.
+_LATEST = (sa.select(_VERSIONS.c.id, _VERSIONS.c.version, _VERSIONS.c.created_at)
+           .where(_VERSIONS.c.site_id == sa.bindparam("latest_site_id"))
+           .order_by(_VERSIONS.c.version.desc()).limit(1))
 
 
 class UnknownVersion(LookupError):
@@ -29,11 +37,26 @@ def current_version(site_id: int) -> PolicyVersion | None:
 
 
 def current_policy(site: Site) -> tuple[int | None, Policy]:
-    """The site's policy and its version number (the default policy if none was saved)."""
-    version = current_version(site.id)
-    if version is None:
+    """The site's policy and its version number (the default policy if none was saved).
+
+    Every call reads which version is current (one indexed row, no document), so a policy
+    saved a moment ago applies to the next comment; the document is read and validated only
+    when that version is not the one this process last parsed for the site.
+    """
+    latest = db.session.execute(_LATEST, {"latest_site_id": site.id}).first()
+    if latest is None:
         return None, DEFAULT_POLICY
-    return version.version, Policy.from_dict(version.document)
+    # Versions are never changed once saved; the row's id and time also tell apart a version
+    # of the same number in another database (tests) or after a site was recreated.
+    key = (latest.id, latest.version, latest.created_at)
+    cache: dict[int, tuple[tuple, Policy]] = current_app.extensions.setdefault(POLICY_CACHE_KEY, {})
+    cached = cache.get(site.id)
+    if cached is not None and cached[0] == key:
+        return latest.version, cached[1]
+    document = db.session.scalar(sa.select(_VERSIONS.c.document).where(_VERSIONS.c.id == latest.id))
+    policy = Policy.from_dict(document)
+    cache[site.id] = (key, policy)
+    return latest.version, policy
 
 
 def versions(site_id: int, *, limit: int | None = None) -> list[PolicyVersion]:

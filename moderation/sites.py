@@ -49,8 +49,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_BY_SLUG = sa.select(Site).where(Site.slug == sa.bindparam("by_slug"))  # built once: every request reads it
+
+
 def by_slug(slug: str) -> Site | None:
-    return db.session.scalar(sa.select(Site).where(Site.slug == slug))
+    return db.session.scalar(_BY_SLUG, {"by_slug": slug})
 
 
 def require(slug: str) -> Site:

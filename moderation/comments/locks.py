@@ -8,6 +8,21 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Comment, CommentRevision
 
+_COMMENTS = Comment.__table__
+# Both statements are built once: on SQLAlchemy, building a statement (and its cache key) costs
+# several times what running it does on an indexed row. Core, not ORM: nothing to synchronise.
+_LOCK_AND_READ = (
+    sa.update(_COMMENTS).where(_COMMENTS.c.id.in_(sa.bindparam("lock_ids", expanding=True)))
+    .values(score_attempts=_COMMENTS.c.score_attempts)
+    .returning(_COMMENTS.c.id, _COMMENTS.c.revision_count, _COMMENTS.c.status, _COMMENTS.c.decided_by)
+)
+_LOCK_ONE = (
+    sa.update(_COMMENTS)
+    .where(_COMMENTS.c.site_id == sa.bindparam("lock_site_id"),
+           _COMMENTS.c.external_id == sa.bindparam("lock_external_id"))
+    .values(revision_count=_COMMENTS.c.revision_count)
+)
+
 
 def lock_unchanged(comments: Sequence[Comment], revisions: Sequence[CommentRevision],
                    seen: Sequence[tuple[int, str]] | None = None) -> set[int]:
@@ -23,14 +38,12 @@ def lock_unchanged(comments: Sequence[Comment], revisions: Sequence[CommentRevis
     commit.
     """
     ids = [comment.id for comment in comments]
-    db.session.execute(sa.update(Comment).where(Comment.id.in_(ids))
-                       .values(score_attempts=Comment.score_attempts)
-                       .execution_options(synchronize_session=False))
     if seen is None:
         seen = [(revision.number, comment.status) for comment, revision in zip(comments, revisions)]
     before = dict(zip(ids, seen))
-    rows = db.session.execute(sa.select(Comment.id, Comment.revision_count, Comment.status, Comment.decided_by)
-                              .where(Comment.id.in_(ids)))
+    # One statement locks and reads (RETURNING: SQLite 3.35+, PostgreSQL): the values returned
+    # are the rows as they are under the lock just taken.
+    rows = db.session.execute(_LOCK_AND_READ, {"lock_ids": ids})
     return {row.id for row in rows
             if (row.revision_count, row.status) == before[row.id] and row.decided_by != "human"}
 
@@ -45,7 +58,4 @@ def lock_for_edit(site_id: int, external_id: str) -> None:
     no lock: two first deliveries race on the (site_id, external_id) key instead, and the
     loser retries as an edit.
     """
-    db.session.execute(sa.update(Comment)
-                       .where(Comment.site_id == site_id, Comment.external_id == external_id)
-                       .values(revision_count=Comment.revision_count)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(_LOCK_ONE, {"lock_site_id": site_id, "lock_external_id": external_id})

@@ -8,11 +8,13 @@ from ..models import Comment, CommentRevision
 
 SUPERSEDED = "superseded"  # a revision kept as history, never applied (an edit older than the current one)
 
+# Built once (every webhook runs it): building a statement costs more than running it.
+_FIND_COMMENT = sa.select(Comment).where(Comment.site_id == sa.bindparam("find_site_id"),
+                                         Comment.external_id == sa.bindparam("find_external_id"))
+
 
 def find_comment(site_id: int, external_id: str) -> Comment | None:
-    return db.session.scalar(
-        sa.select(Comment).where(Comment.site_id == site_id, Comment.external_id == external_id)
-    )
+    return db.session.scalar(_FIND_COMMENT, {"find_site_id": site_id, "find_external_id": external_id})
 
 
 def latest_revision(comment: Comment) -> CommentRevision | None:

@@ -25,7 +25,7 @@ from ..comments.revisions import SUPERSEDED, find_comment, has_body, last_number
 from ..decisions import decide_revisions
 from ..extensions import db
 from ..models import Comment, CommentRevision, Delivery, Site, utcnow
-from ..sanitise import sanitise
+from ..sanitise import Sanitised, sanitise
 from ..scoring import LazyScorer
 from .schemas import IncomingComment
 
@@ -76,8 +76,21 @@ def _answer(comment: Comment, *, replayed: bool) -> Received:
     return Received(comment.id, comment.status, payload(comment), code, replayed)
 
 
+# Deliveries are written and read with Core (no ORM object is needed), by statements built once:
+# building a statement costs SQLAlchemy more than running it.
+_DELIVERIES = Delivery.__table__
+_FIND_DELIVERY = (sa.select(_DELIVERIES.c.comment_id, _DELIVERIES.c.status_code, _DELIVERIES.c.answer)
+                  .where(_DELIVERIES.c.site_id == sa.bindparam("d_site_id"),
+                         _DELIVERIES.c.webhook_id == sa.bindparam("d_webhook_id")))
+_FORGET_DELIVERIES = sa.delete(_DELIVERIES).where(_DELIVERIES.c.site_id == sa.bindparam("d_site_id"),
+                                                  _DELIVERIES.c.received_at < sa.bindparam("d_before"))
+_ADD_DELIVERY = sa.insert(_DELIVERIES).returning(_DELIVERIES.c.id)
+_ANSWER_DELIVERY = (sa.update(_DELIVERIES).where(_DELIVERIES.c.id == sa.bindparam("d_id"))
+                    .values(status_code=sa.bindparam("d_status_code"), answer=sa.bindparam("d_answer")))
+
+
 def _earlier_delivery(site: Site, key: str) -> Received | None:
-    delivery = db.session.scalar(sa.select(Delivery).where(Delivery.site_id == site.id, Delivery.webhook_id == key))
+    delivery = db.session.execute(_FIND_DELIVERY, {"d_site_id": site.id, "d_webhook_id": key}).first()
     if delivery is None:
         return None
     answer = dict(delivery.answer)
@@ -86,8 +99,11 @@ def _earlier_delivery(site: Site, key: str) -> Received | None:
 
 def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webhook") -> Stored:
     """Add the comment or its new revision as `pending` (the caller commits before answering)."""
-    lock_for_edit(site.id, incoming.external_id)
+    # Hashed and sanitised before taking the lock (on SQLite, the database's write lock): other
+    # requests need not wait for Bleach. Wasted only on a body the comment already had.
     digest = body_hash(incoming.body)
+    cleaned = sanitise(incoming.body)
+    lock_for_edit(site.id, incoming.external_id)
     comment = find_comment(site.id, incoming.external_id)
     if comment is not None:
         current = latest_revision(comment)
@@ -98,8 +114,7 @@ def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webho
             return Stored(comment, None, replayed=True)
         if (current is not None and current.sent_at is not None and incoming.updated_at is not None
                 and incoming.updated_at < current.sent_at):
-            return Stored(comment, _keep_superseded(site, comment, incoming, digest, source))
-    cleaned = sanitise(incoming.body)
+            return Stored(comment, _keep_superseded(site, comment, incoming, digest, source, cleaned))
     is_edit = comment is not None
     if comment is None:
         comment = Comment(site_id=site.id, external_id=incoming.external_id, revision_count=0)
@@ -126,27 +141,25 @@ def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webho
     comment.claimed_by_user_id = comment.claimed_until = None
     comment.revision_count = number
     comment.received_at = utcnow()
-    db.session.flush()
     revision = CommentRevision(
-        comment_id=comment.id, number=number, body=incoming.body,
+        comment=comment, number=number, body=incoming.body,
         body_sha256=digest, html=cleaned.html, text=cleaned.text, language=incoming.language,
         status="pending", sent_at=incoming.updated_at,
     )
     db.session.add(revision)
-    audit.record(
+    db.session.flush()  # one flush: the comment, then its revision
+    audit.write(
         "comment.edited" if is_edit else "comment.received", actor_type="publisher",
         actor_id=site.slug, site_id=site.id, comment_id=comment.id,
         from_status=previous_status, to_status="pending",
         details={"revision": revision.number, "source": source},
     )
-    db.session.flush()
     return Stored(comment, revision)
 
 
 def _keep_superseded(site: Site, comment: Comment, incoming: IncomingComment, digest: str,
-                     source: str) -> None:
+                     source: str, cleaned: Sanitised) -> None:
     """Keep an edit sent before the current revision as history; the comment does not change."""
-    cleaned = sanitise(incoming.body)
     revision = CommentRevision(
         comment_id=comment.id, number=last_number(comment) + 1, body=incoming.body, body_sha256=digest,
         html=cleaned.html, text=cleaned.text, language=incoming.language, status=SUPERSEDED,
@@ -162,15 +175,35 @@ def _keep_superseded(site: Site, comment: Comment, incoming: IncomingComment, di
     return None
 
 
+def _commit_keeping_state() -> None:
+    """Commit without expiring the session's objects.
+
+    What they hold is what this transaction just wrote, so reading them back (one SELECT per
+    object: the site, the comment, its revision, the delivery) would only return the same
+    values. Whatever others change after this commit is read where it matters: the decision
+    takes the comment's lock and re-reads its state from the database (lock_unchanged).
+    """
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 def store_received(site: Site, incoming: IncomingComment, *, source: str,
-                   before_commit: Callable[[Stored], None] | None = None) -> Stored:
-    """Store and commit, retrying when a concurrent first delivery of the same comment won the insert."""
+                   before_commit: Callable[[Stored, bool], None] | None = None) -> Stored:
+    """Store and commit, retrying when a concurrent first delivery of the same comment won the insert.
+
+    `before_commit(stored, retry)` runs in the transaction; `retry` is true from the second try on.
+    """
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
             stored = store_comment(site, incoming, source=source)
             if before_commit is not None:
-                before_commit(stored)
-            db.session.commit()
+                before_commit(stored, attempt > 1)
+            _commit_keeping_state()
             return stored
         except IntegrityError:
             db.session.rollback()
@@ -186,22 +219,24 @@ def receive(site: Site, incoming: IncomingComment, *, webhook_id: str | None,
     key = _delivery_key(webhook_id) if webhook_id else None
     if key is not None and (earlier := _earlier_delivery(site, key)) is not None:
         return earlier
-    holder: dict[str, Delivery] = {}
+    delivery_ids: list[int] = []
 
-    def remember(stored: Stored) -> None:
+    def remember(stored: Stored, retry: bool) -> None:
         if key is None:
             return
-        # Checked under the comment's lock: a concurrent twin of this delivery committed first.
-        if (earlier := _earlier_delivery(site, key)) is not None:
+        # No delivery had this key just before storing. A concurrent twin of this delivery that
+        # committed since makes the insert below fail (UNIQUE site_id, webhook_id), and
+        # store_received tries again: then it is found here, under the comment's lock, and
+        # answered as the twin was.
+        if retry and (earlier := _earlier_delivery(site, key)) is not None:
             raise _AlreadyAnswered(earlier)
         answer = _answer(stored.comment, replayed=stored.replayed)
-        db.session.execute(sa.delete(Delivery).where(Delivery.site_id == site.id,
-                                                     Delivery.received_at < utcnow() - KEEP_DELIVERIES))
-        delivery = Delivery(site_id=site.id, webhook_id=key, comment_id=stored.comment.id,
-                            status_code=answer.status_code, answer=answer.body)
-        db.session.add(delivery)
-        db.session.flush()  # the same webhook-id at the same moment fails here, not after storing
-        holder["delivery"] = delivery
+        db.session.execute(_FORGET_DELIVERIES, {"d_site_id": site.id, "d_before": utcnow() - KEEP_DELIVERIES})
+        # Executed at once (the comment is flushed): the same webhook-id at the same moment fails
+        # here, not after storing.
+        delivery_ids[:] = [db.session.execute(_ADD_DELIVERY, {
+            "site_id": site.id, "webhook_id": key, "comment_id": stored.comment.id,
+            "status_code": answer.status_code, "answer": answer.body}).scalar_one()]
 
     try:
         stored = store_received(site, incoming, source=source, before_commit=remember)
@@ -213,8 +248,8 @@ def receive(site: Site, incoming: IncomingComment, *, webhook_id: str | None,
     decide_revisions(site, [stored.comment], [stored.revision], scorer, actor_type="model", notify=False,
                      source=source)
     received = _answer(stored.comment, replayed=False)
-    if "delivery" in holder:
-        delivery = holder["delivery"]
-        delivery.status_code, delivery.answer = received.status_code, received.body
+    if delivery_ids:
+        db.session.execute(_ANSWER_DELIVERY, {"d_id": delivery_ids[0], "d_status_code": received.status_code,
+                                              "d_answer": received.body})
     db.session.commit()
     return received

@@ -111,10 +111,11 @@ def _site_lexicon(words: tuple[str, ...], category: str) -> Lexicon:
 
 
 def _word_matches(text: str, policy: Policy, lexicon: Lexicon) -> list[Match]:
-    matches = list(lexicon.find(text))
+    skeletons: dict = {}  # the text folded once per script for all three lexicons
+    matches = list(lexicon.find(text, skeletons))
     for words, category in ((policy.banned_words, BANNED), (policy.suspect_words, SUSPECT)):
         if words:
-            matches.extend(_site_lexicon(words, category).find(text))
+            matches.extend(_site_lexicon(words, category).find(text, skeletons))
     return sorted(matches, key=lambda m: (m.start, m.end, m.category))
 
 

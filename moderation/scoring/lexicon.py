@@ -10,7 +10,7 @@ from importlib import resources
 import ahocorasick
 
 from .lexicon_files import read_lexicon_tsv
-from .normalise import _MASKS, CYRILLIC, LATIN, MASK, Skeleton, fold, fold_term, script_of, term_runs
+from .normalise import CYRILLIC, LATIN, MASK, Skeleton, fold_term, script_of, term_runs, variants
 from .terms import Term
 
 SITE_LANGUAGE = "any"  # language of site banned/suspect words
@@ -104,15 +104,19 @@ class Lexicon:
     def __iter__(self):
         return iter(self._terms)
 
-    def find(self, text: str) -> list[Match]:
-        """Every term in text, by position; a match inside (or on the span of) another is left out."""
+    def find(self, text: str, skeletons: dict[str, tuple[Skeleton, ...]] | None = None) -> list[Match]:
+        """Every term in text, by position; a match inside (or on the span of) another is left out.
+
+        ``skeletons`` keeps the text's folded forms per script, so several lexicons searching
+        the same text (the packaged one, a site's banned and suspect words) fold it once.
+        """
         found: set[Match] = set()
-        variants = [(False, False), (True, False)]
-        if any(c in _MASKS for c in text):
-            variants.append((False, True))
+        folded = {} if skeletons is None else skeletons
         for script, automaton in self._automata.items():
-            for join, masked in variants:
-                found.update(self._find_in(fold(text, script, join=join, masked=masked), text, script, automaton))
+            if script not in folded:
+                folded[script] = variants(text, script)
+            for skeleton in folded[script]:
+                found.update(self._find_in(skeleton, text, script, automaton))
         return _outermost(found)
 
     def _find_in(self, skeleton: Skeleton, text: str, script: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -108,11 +109,31 @@ def fold(text: str, script: str, *, join: bool, masked: bool = False) -> Skeleto
     ``masked`` turns a masking character between letters into MASK."""
     units = _units(text, script)
     if masked:
-        units = [(MASK, u[1], u[2], "L") if u[0] in _MASKS and 0 < i < len(units) - 1
-                 and units[i - 1][3] == "L" and units[i + 1][3] == "L" else u for i, u in enumerate(units)]
+        units = _masked(units)
     if join:
         units = _join_spaced_letters(_join_separated(units), script)
     return _collapse(units)
+
+
+def variants(text: str, script: str) -> tuple[Skeleton, ...]:
+    """The distinct skeletons a lexicon searches text in: fold() plain, joined, and masked when the
+    text has a masking character. The text is read once; a variant that folds to the same units
+    as the plain one (most texts have nothing to join) is not built or searched twice."""
+    units = _units(text, script)
+    found = [_collapse(units)]
+    joined = _join_spaced_letters(_join_separated(units), script)
+    if joined != units:
+        found.append(_collapse(joined))
+    if any(c in _MASKS for c in text):
+        masked = _masked(units)
+        if masked != units:
+            found.append(_collapse(masked))
+    return tuple(found)
+
+
+def _masked(units: list[Unit]) -> list[Unit]:
+    return [(MASK, u[1], u[2], "L") if u[0] in _MASKS and 0 < i < len(units) - 1
+            and units[i - 1][3] == "L" and units[i + 1][3] == "L" else u for i, u in enumerate(units)]
 
 
 def fold_term(term: str, script: str) -> str:
@@ -131,19 +152,40 @@ def term_runs(term: str, script: str) -> tuple[int, ...]:
 Unit = tuple[str, int, int, str]
 
 
+# Per script, each character seen: its folded letters with their kinds, or None when it is a leet
+# symbol (which depends on the next character). Read for every character of every text.
+_CHAR_UNITS: dict[str, dict[str, tuple[tuple[str, str], ...] | None]] = {LATIN: {}, CYRILLIC: {}}
+
+
+def _char_units(ch: str, script: str) -> tuple[tuple[str, str], ...] | None:
+    folded = _fold_char(ch, script)
+    if folded in _LEET[script]:
+        parts = None
+    else:
+        parts = tuple((c, "L" if c.isalpha() else "W" if c.isspace() else "S" if c in _SEPARATORS else "O")
+                      for c in folded)
+    if len(_CHAR_UNITS[script]) < 8192:
+        _CHAR_UNITS[script][ch] = parts
+    return parts
+
+
 def _units(text: str, script: str) -> list[Unit]:
     leet = _LEET[script]
+    known = _CHAR_UNITS[script]
     units: list[Unit] = []
+    append = units.append
     for i, ch in enumerate(text):
-        folded = _fold_char(ch, script)
-        if not folded:
-            continue
-        if folded in leet and (folded not in _SYMBOL_LEET or _letter_follows(text, i, script)):
-            units.append((leet[folded], i, i + 1, "L"))
-            continue
-        for c in folded:
-            kind = "L" if c.isalpha() else "W" if c.isspace() else "S" if c in _SEPARATORS else "O"
-            units.append((c, i, i + 1, kind))
+        parts = known.get(ch, False)
+        if parts is False:
+            parts = _char_units(ch, script)
+        if parts is None:  # a leet character
+            folded = _fold_char(ch, script)
+            if folded not in _SYMBOL_LEET or _letter_follows(text, i, script):
+                append((leet[folded], i, i + 1, "L"))
+                continue
+            parts = (((folded, "L" if folded.isalpha() else "S" if folded in _SEPARATORS else "O")),)
+        for c, kind in parts:
+            append((c, i, i + 1, kind))
     return units
 
 
@@ -178,6 +220,8 @@ def _join_spaced_letters(units: list[Unit], script: str) -> list[Unit]:
     after leading one-letter words ("a n i g g e r" is "a" then the term): such letters get kind
     "B", the chain's other letters "C", so "c l a s s" never holds "ass" but "a k i k e" holds "kike".
     """
+    if not _MAY_CHAIN.search("".join(unit[3] for unit in units)):
+        return units  # no three single letters spaced out: nothing to join (most texts)
     words: list[list[Unit]] = []  # alternating runs of letters and of non-letters
     for unit in units:
         if words and (words[-1][0][3] == "L") == (unit[3] == "L"):
@@ -211,6 +255,11 @@ def _join_spaced_letters(units: list[Unit], script: str) -> list[Unit]:
     return out
 
 
+# Over the units' kinds: three single letters with gaps (1 to 3 blanks or separators) between them,
+# which every chain below needs. A quick no for most texts; a match is then read in detail.
+_MAY_CHAIN = re.compile(r"(?<!L)L[WS]{1,3}L[WS]{1,3}L(?!L)")
+
+
 def _chain(words: list[list[Unit]], script: str) -> list[Unit]:
     """Single letters and the gaps between them: joined when three or more, else kept as they are."""
     if len(words) < 5:
@@ -237,20 +286,30 @@ def _collapse(units: list[Unit]) -> Skeleton:
     runs: list[int] = []
     word_starts: set[int] = set()
     chained: list[int] = []
+    previous = None  # chars[-1]
     for c, start, end, kind in units:
-        c = c if kind in "LCB" else " "
-        if chars and chars[-1] == c and c != MASK:
-            ends[-1] = max(ends[-1], end)
+        if kind != "L":
+            if kind == "C" or kind == "B":
+                if c == previous and c != MASK:
+                    if end > ends[-1]:
+                        ends[-1] = end
+                    runs[-1] += 1
+                    continue
+                if kind == "B":
+                    word_starts.add(len(chars))
+                chained.append(len(chars))
+            else:
+                c = " "
+        if c == previous and c != MASK:
+            if end > ends[-1]:
+                ends[-1] = end
             runs[-1] += 1
             continue
-        if kind == "B":
-            word_starts.add(len(chars))
-        if kind in "CB":
-            chained.append(len(chars))
         chars.append(c)
         starts.append(start)
         ends.append(end)
         runs.append(1)
+        previous = c
     return Skeleton("".join(chars), tuple(starts), tuple(ends), tuple(runs), frozenset(word_starts),
                     _ranges(chained))
 
