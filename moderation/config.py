@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "SCORING_BATCH_SIZE": 16,
     "BATCH_WINDOW_MS": 0.0,
     "BATCH_MAX": 16,
+    # How long a forward pass waits for webhooks announced on their way to it (none: no wait).
+    "BATCH_COMPANY_MS": 20.0,
     "SCORER_RETRY_AFTER": 60.0,
     # The old file of extra lexicon terms (still read until imported); None: instance/lexicon.tsv.
     "LEXICON_PATH": None,

@@ -127,7 +127,11 @@ def receive_comment(site: str):
         "webhook signature refused")
     incoming = parse_signed(parse_comment, body, "the comment")
 
-    received = receive(target, incoming, webhook_id=request.headers.get("webhook-id"), scorer=runtime.scorer())
+    scorer = runtime.scorer()
+    # Announced to the scorer while the comment is stored: a forward pass starting meanwhile
+    # waits a few milliseconds for it (batching.py), a lone request none.
+    with scorer.expecting():
+        received = receive(target, incoming, webhook_id=request.headers.get("webhook-id"), scorer=scorer)
     response = jsonify(received.body)
     response.status_code = received.status_code
     if response.status_code == 202:

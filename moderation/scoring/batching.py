@@ -5,7 +5,14 @@ Requests queue here; one scoring thread per process takes what has arrived, wait
 runs one call for all of them. Requests that arrive while a batch is being scored form the
 next batch, so under load batches grow by themselves and a lone request waits no longer
 than the window (the service's default window is 0: an idle scorer starts at once, and
-batches form only from requests that arrived during the previous forward pass). Each request gets its own results back, in its own order; an exception
+batches form only from requests that arrived during the previous forward pass).
+
+Callers may also *announce* a request before it is ready to score (`announce`, then `score`
+or `withdraw`): the webhook does so once a signature has verified, while the comment is
+still being stored. While announced requests are on their way, a batch waits for them up to
+`company` seconds after its oldest request; with none announced it starts at once. So a lone
+request never waits, and under load a forward pass carries the requests that are about to
+arrive instead of leaving them to the next one. Each request gets its own results back, in its own order; an exception
 from the call is raised in every request of that batch (callers fail closed on it).
 
 Hand-written rather than a library: the candidates (Ray Serve, TorchServe, Triton) are
@@ -36,12 +43,22 @@ class _Request:
     error: BaseException | None = None
 
 
+class Announcement:
+    """A request on its way to `score` (see MicroBatcher.announce)."""
+
+    __slots__ = ("active",)
+
+    def __init__(self) -> None:
+        self.active = True
+
+
 class MicroBatcher:
     """Collects texts from concurrent callers and scores them together with `run(texts) -> results`."""
 
     def __init__(self, run: Callable[..., list[Any]], *, window: float, max_texts: int,
-                 observer: BatchObserver | None = None, contexts: bool = False) -> None:
-        """contexts: call `run(texts, contexts)`, each text with the `context` its request gave."""
+                 observer: BatchObserver | None = None, contexts: bool = False, company: float = 0.0) -> None:
+        """contexts: call `run(texts, contexts)`, each text with the `context` its request gave;
+        company: how long a batch waits for announced requests (seconds after its oldest)."""
         if window < 0:
             raise ValueError("window: expected seconds >= 0")
         if max_texts < 1:
@@ -50,6 +67,7 @@ class MicroBatcher:
         self.window = window
         self.max_texts = max_texts
         self.observer = observer
+        self.company = max(0.0, company)
         self._contexts = contexts
         self._reset()
         # The scoring thread does not survive a fork: a child starts its own on first use.
@@ -61,15 +79,41 @@ class MicroBatcher:
         self._queue: list[_Request] = []
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        self._announced = 0
+        self._local = threading.local()  # this thread's announcement, consumed by its next score()
+
+    def announce(self) -> Announcement:
+        """Says that this thread will call `score` soon; `withdraw` it if it does not."""
+        announcement = Announcement()
+        with self._condition:
+            self._announced += 1
+        self._local.announcement = announcement
+        return announcement
+
+    def withdraw(self, announcement: Announcement) -> None:
+        """The announced request will not score (or has): batches stop waiting for it."""
+        with self._condition:
+            self._consume(announcement)
+        if getattr(self._local, "announcement", None) is announcement:
+            self._local.announcement = None
+
+    def _consume(self, announcement: Announcement | None) -> None:
+        # Under the condition.
+        if announcement is not None and announcement.active:
+            announcement.active = False
+            self._announced -= 1
+            self._condition.notify_all()
 
     def score(self, texts: Sequence[str], context: Any = None) -> list[Any]:
         """Results for `texts` in order; raises what the batch's call raised."""
         if not texts:
             return []
         request = _Request(list(texts), time.monotonic(), context)
+        announcement = getattr(self._local, "announcement", None)
         with self._condition:
             self._ensure_thread()
             self._queue.append(request)
+            self._consume(announcement)
             self._condition.notify_all()
         request.done.wait()
         if request.error is not None:
@@ -91,11 +135,15 @@ class MicroBatcher:
             while not self._queue:
                 self._condition.wait()
             deadline = self._queue[0].arrived + self.window
+            with_company = self._queue[0].arrived + self.company
             while self._waiting_texts() < self.max_texts:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                now = time.monotonic()
+                if now < deadline:
+                    self._condition.wait(deadline - now)
+                elif self._announced > 0 and now < with_company:
+                    self._condition.wait(with_company - now)
+                else:
                     break
-                self._condition.wait(remaining)
             batch, size = [], 0
             # Whole requests only: a request is never split across two forward passes. The
             # first is always taken, even when it alone is larger than max_texts.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .batching import BatchObserver, MicroBatcher
@@ -27,7 +28,8 @@ class LazyScorer:
         self._backend: Any = None
         # Concurrent requests share forward passes (batch_max 1: each request scores alone).
         self._batcher = (MicroBatcher(self._score_loaded, window=settings.batch_window_ms / 1000,
-                                      max_texts=settings.batch_max, observer=observer, contexts=True)
+                                      max_texts=settings.batch_max, observer=observer, contexts=True,
+                                      company=settings.batch_company_ms / 1000)
                          if settings.batch_max > 1 else None)
         self._observer = observer
         self._failure: tuple[str, float] | None = None  # (reason, time.monotonic() of the failure)
@@ -72,6 +74,19 @@ class LazyScorer:
             return self._observed(texts, [boundaries] * len(texts))
         except Exception as exc:
             raise ScoringFailed(f"inference failed: {type(exc).__name__}: {exc}") from exc
+
+    @contextlib.contextmanager
+    def expecting(self) -> Iterator[None]:
+        """Around work that will call `score` soon: batches started meanwhile wait for it a little
+        (MODERATION_BATCH_COMPANY_MS) instead of leaving it to the next forward pass."""
+        if self._batcher is None or self._backend is None:
+            yield
+            return
+        announcement = self._batcher.announce()
+        try:
+            yield
+        finally:
+            self._batcher.withdraw(announcement)
 
     def _score_loaded(self, texts: list[str], boundaries: list[Boundaries | None]) -> list[dict[str, float]]:
         return self._backend.score(texts, boundaries)

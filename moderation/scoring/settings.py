@@ -37,6 +37,7 @@ CONFIG_KEYS = {
     "retry_after": "SCORER_RETRY_AFTER",
     "batch_window_ms": "BATCH_WINDOW_MS",
     "batch_max": "BATCH_MAX",
+    "batch_company_ms": "BATCH_COMPANY_MS",
 }
 
 
@@ -58,6 +59,9 @@ class ScorerSettings:
     # next one), and the most texts in one forward pass; batch_max 1 turns it off.
     batch_window_ms: float = 0.0
     batch_max: int = 16
+    # How long a batch waits for requests announced on their way (a webhook storing its
+    # comment); with none announced it does not wait (batching.py).
+    batch_company_ms: float = 20.0
     # At bf16 or int8, a score this close to one of the policy's thresholds is computed again
     # at fp32 before it decides anything (0: never; no fp32 copy of the weights is kept).
     confirm_margin: float = 0.02
@@ -83,6 +87,8 @@ class ScorerSettings:
             raise bad("batch_size", "a positive integer", self.batch_size)
         if not 0 <= self.batch_window_ms <= 1000:
             raise bad("batch_window_ms", "milliseconds from 0 to 1000", self.batch_window_ms)
+        if not 0 <= self.batch_company_ms <= 1000:
+            raise bad("batch_company_ms", "milliseconds from 0 to 1000", self.batch_company_ms)
         if self.batch_max < 1:
             raise bad("batch_max", "a positive integer (1: no batching)", self.batch_max)
         if self.retry_after < 0:

@@ -146,3 +146,56 @@ def test_lazy_scorer_turns_a_batch_failure_into_scoring_failed_for_every_request
         for future in futures:
             with pytest.raises(ScoringFailed, match="inference exploded"):
                 future.result(10)
+
+
+def test_a_batch_waits_for_an_announced_request_and_a_lone_one_does_not():
+    run = Recorder()
+    batcher = MicroBatcher(run, window=0.0, max_texts=64, company=30.0)  # a wait no test would sit out
+    assert batcher.score(["alone"]) == ["scored:alone"]  # nothing announced: no wait
+
+    announced = threading.Event()
+    go = threading.Event()
+
+    def announced_request() -> list[str]:
+        batcher.announce()
+        announced.set()
+        go.wait(10)  # storing its comment
+        return batcher.score(["late"])
+
+    with ThreadPoolExecutor(2) as pool:
+        late = pool.submit(announced_request)
+        assert announced.wait(10)
+        early = pool.submit(batcher.score, ["early"])
+        time.sleep(0.1)
+        assert not early.done()  # held for the announced request
+        go.set()
+        assert early.result(10) == ["scored:early"] and late.result(10) == ["scored:late"]
+    assert run.batches[-1] == ["early", "late"]
+
+
+def test_a_withdrawn_announcement_stops_the_wait():
+    run = Recorder()
+    batcher = MicroBatcher(run, window=0.0, max_texts=64, company=30.0)
+    announcement = batcher.announce()
+    with ThreadPoolExecutor(1) as pool:
+        early = pool.submit(batcher.score, ["early"])
+        time.sleep(0.1)
+        assert not early.done()
+        batcher.withdraw(announcement)  # the request was a replay: it will not score
+        assert early.result(10) == ["scored:early"]
+    batcher.withdraw(announcement)  # twice is harmless
+    assert batcher._announced == 0
+
+
+def test_expecting_announces_only_while_the_model_is_loaded(tiny_settings):
+    scorer = LazyScorer(tiny_settings(batch_max=16))
+    with scorer.expecting():
+        assert scorer._batcher._announced == 0  # not loaded: nothing to wait for
+    scorer.ensure_loaded()
+    with scorer.expecting():
+        assert scorer._batcher._announced == 1
+        scorer.score(["you idiot"])
+        assert scorer._batcher._announced == 0  # its score consumed it
+    with scorer.expecting():
+        pass
+    assert scorer._batcher._announced == 0
