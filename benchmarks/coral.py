@@ -31,8 +31,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,6 +41,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
+
+from load import Server, cli  # noqa: E402  (one way to start `moderation serve` and run the CLI)
 
 CORAL_SECRET = "empsec_" + secrets.token_hex(16)
 STATUS_HEADER = "Moderation-Comment-Status"
@@ -77,59 +77,6 @@ class Phase:
         if not ordered:
             return float("nan")
         return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "moderation.cli", *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
-    if result.returncode != 0:
-        raise SystemExit(f"moderation {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
-
-
-class Server:
-    """`moderation serve` in its own process group, logging to a file."""
-
-    def __init__(self, env: dict[str, str], args: list[str], log: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = log
-        self.log = open(log, "wb")
-        self.started = time.monotonic()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "moderation.cli", "serve", "--bind", f"127.0.0.1:{self.port}", *args],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def wait_ready(self, timeout: float = 300) -> float:
-        """Seconds from start until /readyz answered 200."""
-        import requests
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if requests.get(self.base + "/readyz", timeout=5).ok:
-                    return time.monotonic() - self.started
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise SystemExit("moderation serve did not become ready:\n" + self.log_path.read_text()[-3000:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait()
-        self.log.close()
 
 
 def coral_body(text: str, author: str) -> bytes:
@@ -257,7 +204,7 @@ def measure(args, precision: str, model: tuple[str, Path, Path], work: Path) -> 
         finally:
             server.stop()
         if args.show_log:
-            print(server.log_path.read_text()[-args.show_log:])
+            print(server.output()[-args.show_log:])
     return phases, ready
 
 

@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -140,40 +141,46 @@ def memory_report(pid: int) -> list[tuple[int, float, float, float]]:
 
 
 class Server:
-    """`moderation serve` in a subprocess on a free port, with its own database folder."""
+    """`moderation serve` in its own process group on a free port; its output in `log` (a file
+    kept for reading afterwards) or in a temporary file."""
 
-    def __init__(self, env: dict[str, str], args: list[str]) -> None:
+    def __init__(self, env: dict[str, str], args: list[str], log: Path | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()
+        self.log_path = log
+        self.log = open(log, "w+b") if log is not None else tempfile.TemporaryFile()
+        self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moderation.cli", "serve", "--bind", f"127.0.0.1:{self.port}", *args],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
-    def wait_ready(self, timeout: float = 180) -> None:
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def wait_ready(self, timeout: float = 300) -> float:
+        """Seconds from start until /readyz answered 200 (every worker warm)."""
         import requests
 
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                if requests.get(self.base + "/readyz", timeout=2).ok:
-                    return
+                if requests.get(self.base + "/readyz", timeout=5).ok:
+                    return time.monotonic() - self.started
             except requests.RequestException:
                 pass
-            time.sleep(0.3)
+            time.sleep(0.2)
         self.stop()
-        self.log.seek(0)
-        raise SystemExit("moderation serve did not become ready:\n" + self.log.read().decode()[-3000:])
+        raise SystemExit("moderation serve did not become ready:\n" + self.output()[-3000:])
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
 
