@@ -12,8 +12,10 @@ or `withdraw`): the webhook does so once a signature has verified, while the com
 still being stored. While announced requests are on their way, a batch waits for them up to
 `company` seconds after its oldest request; with none announced it starts at once. So a lone
 request never waits, and under load a forward pass carries the requests that are about to
-arrive instead of leaving them to the next one. Each request gets its own results back, in its own order; an exception
-from the call is raised in every request of that batch (callers fail closed on it).
+arrive instead of leaving them to the next one.
+
+Each request gets its own results back, in its own order; an exception from the call is
+raised in every request of that batch (callers fail closed on it).
 
 Hand-written rather than a library: the candidates (Ray Serve, TorchServe, Triton) are
 whole servers with their own processes and protocols; what is needed here is about eighty
