@@ -41,6 +41,18 @@ def use_worker_threads(app: Flask) -> int:
     return WORKER_SCORING_THREADS
 
 
+def grace_seconds(config: Any) -> float:
+    """MODERATION_WORKER_GRACE_SECONDS, read or refused with the variable's name."""
+    raw = config["WORKER_GRACE_SECONDS"]
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = -1.0
+    if isinstance(raw, bool) or not 0 <= value < float("inf"):
+        raise ValueError(f"MODERATION_WORKER_GRACE_SECONDS: expected a number of seconds >= 0, got {raw!r}")
+    return value
+
+
 class Worker:
     """The job loop; `clock` is injectable so tests can move time instead of sleeping."""
 
@@ -60,7 +72,7 @@ class Worker:
         with app.app_context():
             self.scorer = scorer()
         self.pending = PendingScorer(self.scorer, batch_size=self.batch_size, clock=clock,
-                                     grace=timedelta(seconds=float(config["WORKER_GRACE_SECONDS"])))
+                                     grace=timedelta(seconds=grace_seconds(config)))
         self.http = pinned_session(allow_private=bool(config["CALLBACK_ALLOW_PRIVATE"]))
         self._stop = threading.Event()
 
@@ -151,7 +163,10 @@ def worker_command(until_idle: bool) -> None:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     threads = use_worker_threads(app)
-    worker = Worker(app)
+    try:
+        worker = Worker(app)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     worker.install_signal_handlers()
     # Logged once the handlers are in place: a supervisor may signal as soon as it sees output.
     logger.info("worker scoring with %d torch thread(s)", threads)

@@ -267,3 +267,11 @@ def test_claims_skip_rows_another_transaction_holds(make_app):
             claims = ops.claim_due(Clock()(), limit=10, lease=timedelta(seconds=60))
             held.rollback()
     assert sorted(c.message_id for c in claims) == ids[2:]
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
+def test_a_bad_grace_is_refused_with_its_name(make_app, value):
+    app = make_app(WORKER_GRACE_SECONDS=value)
+    result = app.test_cli_runner().invoke(args=["worker", "--until-idle"])
+    assert result.exit_code != 0
+    assert "MODERATION_WORKER_GRACE_SECONDS: expected a number of seconds >= 0" in result.output

@@ -33,6 +33,7 @@ def test_empty_strings_mean_unset():
     ("SCORING_BATCH_SIZE", "1.5", "SCORING_BATCH_SIZE: expected an integer"),
     ("SCORER_RETRY_AFTER", "soon", "SCORER_RETRY_AFTER: expected a number"),
     ("SCORING_CONFIRM_MARGIN", "2", "SCORING_CONFIRM_MARGIN: expected a number from 0 to 1"),
+    ("BATCH_COMPANY_MS", "-5", "BATCH_COMPANY_MS: expected milliseconds from 0 to 1000"),
 ])
 def test_bad_values_name_the_key(key, value, expected):
     with pytest.raises(ValueError) as error:
