@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "SCORING_PRECISION": "auto",
     # Reduced-precision scores this close to a policy threshold are computed again at fp32.
     "SCORING_CONFIRM_MARGIN": 0.02,
+    "SCORING_KERNEL": "auto",
     "SCORING_THREADS": None,
     "SCORING_MAX_LENGTH": 512,
     "SCORING_BATCH_SIZE": 16,

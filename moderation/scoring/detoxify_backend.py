@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import packing
+from . import kernels, packing
 from .boundaries import Boundaries
 from .errors import ScorerUnavailable
 from .settings import ScorerSettings
@@ -35,7 +35,8 @@ class DetoxifyBackend:
     """
 
     def __init__(self, settings: ScorerSettings, model: Any, tokenizer: Any, class_names: Sequence[str],
-                 source: str, config_dir: str | None, parameters: int, exact_model: Any = None) -> None:
+                 source: str, config_dir: str | None, parameters: int, exact_model: Any = None,
+                 kernel: kernels.Choice | None = None) -> None:
         self.settings = settings
         self.model = model
         self.exact_model = exact_model
@@ -44,6 +45,7 @@ class DetoxifyBackend:
         self.source = source
         self.config_dir = config_dir
         self.parameters = parameters
+        self.kernel = kernel or kernels.Choice("torch", "not chosen")
         self.max_length = min(settings.max_length, _position_limit(model.config))
         # Texts laid end to end, no padding (packing.py); padded, length-bucketed passes otherwise.
         self.packed = packing.supports(model)
@@ -133,6 +135,8 @@ class DetoxifyBackend:
             "runs_at": self.settings.effective_precision,
             "packed": self.packed,
             "confirms_at_fp32": self.exact_model is not None,
+            "fp32_linear_kernel": self.kernel.kernel,
+            "fp32_linear_kernel_reason": self.kernel.reason,
         }
 
 
@@ -162,7 +166,13 @@ def load_backend(settings: ScorerSettings) -> DetoxifyBackend:
     model = model.to(settings.device).eval()
     exact = model if settings.confirms else None
     fast = _apply_precision(model, settings.effective_precision, copy=exact is not None)
-    return DetoxifyBackend(settings, fast, tokenizer, class_names, source, config_dir, parameters, exact)
+    kernel = kernels.Choice("torch", f"device {settings.device}")
+    if settings.device.startswith("cpu"):
+        try:
+            kernel = kernels.apply([exact, fast], settings.kernel, threads=settings.threads)
+        except ValueError as exc:
+            raise ScorerUnavailable(str(exc)) from exc
+    return DetoxifyBackend(settings, fast, tokenizer, class_names, source, config_dir, parameters, exact, kernel)
 
 
 def _check_local_files(settings: ScorerSettings) -> None:

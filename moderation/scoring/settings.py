@@ -10,6 +10,8 @@ from typing import Any
 MODEL_TYPES = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
 # auto: bf16 where the CPU computes in bf16 natively (AMX or AVX512-BF16), fp32 elsewhere.
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
+# Which library runs the fp32 linear layers (kernels.py): auto measures both at load.
+KERNELS = ("auto", "torch", "onednn")
 # CPU flags that mean bf16 matrix products run natively (oneDNN uses them), not emulated.
 NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 # Languages each Detoxify model was trained on (Detoxify README); others go to a human.
@@ -31,6 +33,7 @@ CONFIG_KEYS = {
     "device": "DETOXIFY_DEVICE",
     "precision": "SCORING_PRECISION",
     "confirm_margin": "SCORING_CONFIRM_MARGIN",
+    "kernel": "SCORING_KERNEL",
     "threads": "SCORING_THREADS",
     "max_length": "SCORING_MAX_LENGTH",
     "batch_size": "SCORING_BATCH_SIZE",
@@ -65,6 +68,9 @@ class ScorerSettings:
     # At bf16 or int8, a score this close to one of the policy's thresholds is computed again
     # at fp32 before it decides anything (0: never; no fp32 copy of the weights is kept).
     confirm_margin: float = 0.02
+    # The fp32 linear layers' library: torch's default (MKL on x86), oneDNN, or auto (timed at
+    # load on the model's largest layer; oneDNN where clearly faster, as on AMD's CPUs).
+    kernel: str = "auto"
 
     def __post_init__(self) -> None:
         def bad(field: str, expected: str, value: Any) -> ValueError:
@@ -77,6 +83,8 @@ class ScorerSettings:
         if self.precision == "int8" and not self.device.startswith("cpu"):
             # torch's dynamic int8 quantisation runs on the CPU only
             raise bad("precision", "fp32 or bf16 on a non-CPU device", self.precision)
+        if self.kernel not in KERNELS:
+            raise bad("kernel", f"one of {', '.join(KERNELS)}", self.kernel)
         if not 0 <= self.confirm_margin <= 1:
             raise bad("confirm_margin", "a number from 0 to 1", self.confirm_margin)
         if self.threads is not None and self.threads < 1:
