@@ -19,6 +19,7 @@ Every phase is bounded by --comments and --seconds. The last line is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -57,7 +58,24 @@ CONFIGS = {  # name -> (environment, arguments) for `moderation serve` (its defa
                            "MODERATION_SCORING_PRECISION": "fp32",
                            "MODERATION_SCORING_THREADS": str(CORES)}, ["--workers", "2", "--threads", "4"]),
 }
-DEFAULT_CONFIGS = ["batching (default)", "no batching", "fp32 + batching", "bf16 unconfirmed + batching"]
+
+
+def cpu_description() -> tuple[str, bool]:
+    """The CPU's model name and whether it computes in bf16 natively (what `auto` precision reads)."""
+    from moderation.scoring.settings import native_bf16
+
+    name = "unknown CPU"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+        name = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), name)
+    return name, native_bf16()
+
+
+# The fastest documented configuration depends on the CPU: bf16 where it is native (AMX,
+# AVX512-BF16; emulated bf16 is several times slower than fp32), int8 elsewhere.
+FASTEST = "bf16 unconfirmed + batching" if cpu_description()[1] else "int8 unconfirmed + batching"
+# What each scoring process logs when it chooses its fp32 kernel (moderation/scoring/kernels.py).
+KERNEL_LOG = re.compile(r"fp32 linear layers run through (\w+) \(([^)]*)\)")
+DEFAULT_CONFIGS = ["batching (default)", "no batching", "fp32 + batching", FASTEST]
 
 
 @dataclass
@@ -371,8 +389,9 @@ def run(argv: list[str] | None, work: Path) -> None:
     samples = sample_texts()
     texts = make_comments(samples, args.comments * max(1, len(publishers)) * 2)
     model_type, checkpoint, config_dir = build_model(args.model, work / "model", samples)
-    print(f"model: {args.model} ({model_type} architecture), {CORES} cores, "
-          f"{args.comments} comments / {args.seconds:.0f} s per phase at most")
+    cpu_name, bf16_native = cpu_description()
+    print(f"model: {args.model} ({model_type} architecture), {CORES} cores ({cpu_name}, native bf16: "
+          f"{'yes' if bf16_native else 'no'}), {args.comments} comments / {args.seconds:.0f} s per phase at most")
 
     # Detoxify before and after the servers (the machine's load can change during a run), with
     # torch's default threads (one per core) and with one: the fastest of these is the baseline,
@@ -386,6 +405,7 @@ def run(argv: list[str] | None, work: Path) -> None:
     extra: list[Phase] = []
     memory: dict[str, list[tuple[int, float, float, float]]] = {}
     scorer_stats: dict[str, dict[str, float]] = {}
+    kernels: dict[str, list[str]] = {}  # configuration -> what its processes logged choosing
     for name in configs:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
         database = work / (re.sub(r"\W+", "-", name) + ".sqlite3")
@@ -422,6 +442,8 @@ def run(argv: list[str] | None, work: Path) -> None:
                                     server.process.pid)
         finally:
             server.stop()
+            found = KERNEL_LOG.findall(server.output())
+            kernels[name] = sorted({f"{kind} ({why})" for kind, why in found}) or ["not logged"]
 
     baselines += detoxify_runs()
     baseline = max(baselines, key=lambda phase: phase.rate)
@@ -445,13 +467,13 @@ def run(argv: list[str] | None, work: Path) -> None:
             print(f"| {phase.label} | {phase.rate:.1f} | {ms(phase.percentile(50))} | "
                   f"{ms(phase.percentile(99))} | {phase.cpu:.2f} | {phase.errors} |")
     print()
-    print("| configuration | texts scored | forward passes | texts per pass | confirmed at fp32 |")
-    print("|---|---|---|---|---|")
+    print("| configuration | texts scored | forward passes | texts per pass | confirmed at fp32 | fp32 linear layers |")
+    print("|---|---|---|---|---|---|")
     for name, stats in scorer_stats.items():
         passes = stats.get("moderation_scorer_batch_texts_count", 0)
         texts_scored = stats.get("moderation_scorer_texts_scored_total", 0)
         print(f"| {name} | {texts_scored:.0f} | {passes:.0f} | {texts_scored / passes if passes else 0:.2f} | "
-              f"{stats.get('moderation_scorer_confirmed_fp32_total', 0):.0f} |")
+              f"{stats.get('moderation_scorer_confirmed_fp32_total', 0):.0f} | {'; '.join(kernels.get(name, []))} |")
     print()
     print("| configuration | process | resident MB | proportional (PSS) MB | private MB |")
     print("|---|---|---|---|---|")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import warnings
@@ -13,7 +14,9 @@ from typing import Any
 from . import kernels, packing
 from .boundaries import Boundaries
 from .errors import ScorerUnavailable
-from .settings import ScorerSettings
+from .settings import ScorerSettings, native_bf16
+
+logger = logging.getLogger(__name__)
 
 # detoxify.load_checkpoint standardises these names; the same mapping is applied here
 # when the checkpoint is read directly (see _load_local).
@@ -163,6 +166,9 @@ def load_backend(settings: ScorerSettings) -> DetoxifyBackend:
         source = str(Path(settings.checkpoint).resolve())
 
     parameters = sum(p.numel() for p in model.parameters())
+    if settings.precision == "bf16" and settings.device.startswith("cpu") and not native_bf16():
+        logger.warning("SCORING_PRECISION=bf16 on a CPU without native bf16 (no amx_bf16 or avx512_bf16 "
+                       "flag): torch emulates it, several times slower than fp32; consider auto or int8")
     model = model.to(settings.device).eval()
     exact = model if settings.confirms else None
     fast = _apply_precision(model, settings.effective_precision, copy=exact is not None)

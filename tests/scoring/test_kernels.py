@@ -110,3 +110,17 @@ def test_the_setting_is_checked():
     assert ScorerSettings.from_mapping({"SCORING_KERNEL": " onednn "}).kernel == "onednn"
     with pytest.raises(ValueError, match="SCORING_KERNEL: expected one of auto, torch, onednn, got 'mkl'"):
         ScorerSettings.from_mapping({"SCORING_KERNEL": "mkl"})
+
+
+def test_bf16_without_native_support_is_warned_about(monkeypatch, tiny_settings, caplog):
+    from moderation.scoring import detoxify_backend
+
+    monkeypatch.setattr(detoxify_backend, "native_bf16", lambda: False)
+    with caplog.at_level("WARNING", logger="moderation.scoring.detoxify_backend"):
+        LazyScorer(tiny_settings(precision="bf16")).ensure_loaded()
+    assert "without native bf16" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(detoxify_backend, "native_bf16", lambda: True)
+    with caplog.at_level("WARNING", logger="moderation.scoring.detoxify_backend"):
+        LazyScorer(tiny_settings(precision="bf16")).ensure_loaded()
+    assert "without native bf16" not in caplog.text
