@@ -1,4 +1,4 @@
-"""update_columns: one Core UPDATE leaves the row and the object as an ORM flush of the same assignments would."""
+"""rows: Core INSERTs and UPDATEs leave the row and the object as an ORM flush of the same objects would."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import Comment, Site, utcnow
-from moderation.rows import update_columns
+from moderation.rows import insert_row, update_columns
 
 
 def _stored_comment() -> Comment:
@@ -69,3 +69,40 @@ def test_an_object_not_yet_stored_is_refused(app, site):
     with app.app_context():
         with pytest.raises(ValueError, match="not stored yet"):
             update_columns(Comment(site_id=1, external_id="new"), {"status": "approved"})
+
+
+def _statements(app) -> list[str]:
+    seen: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+def test_an_inserted_row_comes_back_as_a_stored_object_with_its_defaults(app, site):
+    with app.app_context():
+        site_id = db.session.scalar(sa.select(Site.id))
+        comment = insert_row(Comment, {"site_id": site_id, "external_id": "c1", "text": "x", "revision_count": 1})
+        seen = _statements(app)
+        assert sa.inspect(comment).persistent and not db.session.dirty and not db.session.new
+        # every column as stored, defaults included, read without another statement
+        assert (comment.status, comment.html, comment.reasons, comment.harm, comment.model) == ("pending", "", [], 0.0,
+                                                                                               None)
+        assert comment.updated_at is not None and comment.updated_at.tzinfo is not None
+        assert seen == []
+        assert db.session.get(Comment, comment.id) is comment
+        db.session.commit()
+        assert _row(comment.id)["external_id"] == "c1"
+
+
+def test_a_key_given_out_again_after_a_rollback_replaces_the_stale_object(app, site):
+    with app.app_context():
+        site_id = db.session.scalar(sa.select(Site.id))
+        first = insert_row(Comment, {"site_id": site_id, "external_id": "c1"})
+        first_id = first.id
+        db.session.rollback()  # SQLite gives the same id out again; PostgreSQL's sequence does not
+        second = insert_row(Comment, {"site_id": site_id, "external_id": "c2"})
+        assert db.session.get(Comment, second.id) is second
+        assert second.external_id == "c2"
+        if second.id == first_id:
+            assert first not in db.session
+        db.session.commit()
+        assert _row(second.id)["external_id"] == "c2"
