@@ -104,8 +104,9 @@ def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webho
     # requests need not wait for Bleach. Wasted only on a body the comment already had.
     digest = body_hash(incoming.body)
     cleaned = sanitise(incoming.body)
-    lock_for_edit(site.id, incoming.external_id)
-    comment = find_comment(site.id, incoming.external_id)
+    comment_id = lock_for_edit(site.id, incoming.external_id)
+    # Read under the lock; a comment not stored yet needs no query at all.
+    comment = db.session.get(Comment, comment_id) if comment_id is not None else None
     if comment is not None:
         current = latest_revision(comment)
         if current is not None and current.body_sha256 == digest:
