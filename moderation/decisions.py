@@ -29,6 +29,7 @@ from .lexicon.store import lexicon
 from .models import Comment, CommentRevision, Site, utcnow
 from .policy import Policy
 from .policy_versions import current_policy
+from .rows import update_columns
 from .scoring import LazyScorer, Lexicon
 from .scoring.assess import Assessment, assess
 
@@ -61,21 +62,17 @@ def apply_assessment(comment: Comment, revision: CommentRevision, assessment: As
     """
     previous = comment.status
     stored_assessments.record_assessment(comment, revision, assessment, policy_version, source=source or actor_type)
-    for target in (comment, revision):
-        target.status = assessment.status
-        target.scores = assessment.scores
-        target.reasons = assessment.reasons
-        target.matches = assessment.matches
-        target.model = assessment.model
-        target.policy_version = policy_version
-        target.language = assessment.language
-    comment.harm = harm_of(assessment.reasons, assessment.scores)
-    comment.scoring_error = None
-    comment.decided_at = utcnow()
-    comment.decided_by = _decided_by(assessment)
-    comment.decided_by_user_id = None
-    comment.reason_code = None
-    comment.moderator_note = None
+    decided = {"status": assessment.status, "scores": assessment.scores, "reasons": assessment.reasons,
+               "matches": assessment.matches, "model": assessment.model, "policy_version": policy_version,
+               "language": assessment.language}
+    # Core UPDATEs, not the ORM's unit of work (every decision comes this way); the comment first,
+    # then its revision, the order a flush writes them in.
+    update_columns(comment, decided | {
+        "harm": harm_of(assessment.reasons, assessment.scores), "scoring_error": None, "decided_at": utcnow(),
+        "decided_by": _decided_by(assessment), "decided_by_user_id": None, "reason_code": None,
+        "moderator_note": None,
+    })
+    update_columns(revision, decided)
     audit.write(
         "comment.assessed", actor_type=actor_type, site_id=comment.site_id, comment_id=comment.id,
         from_status=previous, to_status=assessment.status,

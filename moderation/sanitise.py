@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -85,8 +86,20 @@ def sanitise(body: str) -> Sanitised:
 def clean_html(body: str) -> str:
     """Return the allow-listed, linkified HTML of a comment body."""
     body = _normalise_input(body)
-    # A Cleaner keeps parser state: one per call keeps this thread-safe (as bleach.clean does).
-    return _CommentCleaner().clean(body) if body else ""
+    return _cleaner().clean(body) if body else ""
+
+
+_CLEANERS = threading.local()
+
+
+def _cleaner() -> "_CommentCleaner":
+    """This thread's Cleaner. A Cleaner keeps parser state, so threads never share one; within
+    a thread it is reused (building one costs about what cleaning a comment does), which is
+    safe because every clean() starts a new parse from a reset parser and tokenizer."""
+    cleaner = getattr(_CLEANERS, "cleaner", None)
+    if cleaner is None:
+        cleaner = _CLEANERS.cleaner = _CommentCleaner()
+    return cleaner
 
 
 def to_text(safe_html: str) -> str:

@@ -6,12 +6,14 @@ import dataclasses
 import html
 import re
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from bleach._vendor import html5lib
 
+from moderation import sanitise as sanitise_module
 from moderation.sanitise import LINK_REL, Sanitised, sanitise, to_text
-from xss_corpus import xss_vector_params
+from xss_corpus import load_xss_vectors, xss_vector_params
 
 HTML_NS = "http://www.w3.org/1999/xhtml"
 ALLOWED = {
@@ -281,3 +283,16 @@ def test_pathological_bodies_do_not_raise(body: str) -> None:
 def test_result_is_immutable() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         sanitise("x").html = "<script>"  # type: ignore[misc]
+
+
+def test_a_reused_cleaner_cleans_as_a_new_one_whatever_came_before() -> None:
+    """Each thread keeps one Cleaner: after any body (a pathological one included), the next is
+    cleaned exactly as a Cleaner of its own would clean it, in this thread and in others."""
+    bodies = [item["payload"] for item in load_xss_vectors()]
+    bodies += ["<b>" * 3000 + "x", "<" * 2000, "<p title='" + "x" * 1000, "plain", "<svg><p>x"]
+    fresh = [sanitise_module._CommentCleaner().clean(sanitise_module._normalise_input(body)) for body in bodies]
+    for order in (bodies, bodies[::-1]):
+        expected = dict(zip(bodies, fresh))
+        assert [sanitise_module.clean_html(body) for body in order] == [expected[body] for body in order]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(sanitise_module.clean_html, bodies * 2)) == fresh * 2

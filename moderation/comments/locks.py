@@ -21,6 +21,7 @@ _LOCK_ONE = (
     .where(_COMMENTS.c.site_id == sa.bindparam("lock_site_id"),
            _COMMENTS.c.external_id == sa.bindparam("lock_external_id"))
     .values(revision_count=_COMMENTS.c.revision_count)
+    .returning(_COMMENTS.c.id)
 )
 
 
@@ -48,8 +49,9 @@ def lock_unchanged(comments: Sequence[Comment], revisions: Sequence[CommentRevis
             if (row.revision_count, row.status) == before[row.id] and row.decided_by != "human"}
 
 
-def lock_for_edit(site_id: int, external_id: str) -> None:
-    """Take the write lock on a stored comment before reading it, so its edits run one at a time.
+def lock_for_edit(site_id: int, external_id: str) -> int | None:
+    """Take the write lock on a stored comment before reading it, so its edits run one at a time;
+    returns its id, None when it is not stored yet.
 
     Two edits read at once would both number their revision N+1 (UNIQUE comment_revisions).
     A no-op UPDATE is the first statement of the transaction: on PostgreSQL it locks the row,
@@ -58,4 +60,4 @@ def lock_for_edit(site_id: int, external_id: str) -> None:
     no lock: two first deliveries race on the (site_id, external_id) key instead, and the
     loser retries as an edit.
     """
-    db.session.execute(_LOCK_ONE, {"lock_site_id": site_id, "lock_external_id": external_id})
+    return db.session.execute(_LOCK_ONE, {"lock_site_id": site_id, "lock_external_id": external_id}).scalar()

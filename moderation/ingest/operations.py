@@ -25,6 +25,7 @@ from ..comments.revisions import SUPERSEDED, find_comment, has_body, last_number
 from ..decisions import decide_revisions
 from ..extensions import db
 from ..models import Comment, CommentRevision, Delivery, Site, utcnow
+from ..rows import insert_row, update_columns
 from ..sanitise import Sanitised, sanitise
 from ..scoring import LazyScorer
 from .schemas import IncomingComment
@@ -103,8 +104,9 @@ def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webho
     # requests need not wait for Bleach. Wasted only on a body the comment already had.
     digest = body_hash(incoming.body)
     cleaned = sanitise(incoming.body)
-    lock_for_edit(site.id, incoming.external_id)
-    comment = find_comment(site.id, incoming.external_id)
+    comment_id = lock_for_edit(site.id, incoming.external_id)
+    # Read under the lock; a comment not stored yet needs no query at all.
+    comment = db.session.get(Comment, comment_id) if comment_id is not None else None
     if comment is not None:
         current = latest_revision(comment)
         if current is not None and current.body_sha256 == digest:
@@ -116,38 +118,32 @@ def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webho
                 and incoming.updated_at < current.sent_at):
             return Stored(comment, _keep_superseded(site, comment, incoming, digest, source, cleaned))
     is_edit = comment is not None
-    if comment is None:
-        comment = Comment(site_id=site.id, external_id=incoming.external_id, revision_count=0)
-        db.session.add(comment)
     previous_status = comment.status if is_edit else None
     number = last_number(comment) + 1 if is_edit else 1
-    comment.article_id = incoming.article_id
-    comment.article_url = incoming.article_url
-    comment.article_title = incoming.article_title
-    comment.author_id = incoming.author_id
-    comment.author_name = incoming.author_name
-    comment.parent_external_id = incoming.parent_id
-    comment.created_at = incoming.created_at
-    comment.language = incoming.language
-    comment.status = "pending"
-    comment.html, comment.text = cleaned.html, cleaned.text
-    comment.scores, comment.reasons, comment.matches = None, [], []
-    comment.harm = 0.0
-    comment.score_attempts = 0
-    comment.scoring_error = None
-    # A new body is a new comment to judge: the earlier decision and its reasons no longer apply.
-    comment.decided_at = comment.decided_by = comment.decided_by_user_id = None
-    comment.reason_code = comment.moderator_note = None
-    comment.claimed_by_user_id = comment.claimed_until = None
-    comment.revision_count = number
-    comment.received_at = utcnow()
-    revision = CommentRevision(
-        comment=comment, number=number, body=incoming.body,
-        body_sha256=digest, html=cleaned.html, text=cleaned.text, language=incoming.language,
-        status="pending", sent_at=incoming.updated_at,
-    )
-    db.session.add(revision)
-    db.session.flush()  # one flush: the comment, then its revision
+    received = {
+        "article_id": incoming.article_id, "article_url": incoming.article_url,
+        "article_title": incoming.article_title, "author_id": incoming.author_id,
+        "author_name": incoming.author_name, "parent_external_id": incoming.parent_id,
+        "created_at": incoming.created_at, "language": incoming.language, "status": "pending",
+        "html": cleaned.html, "text": cleaned.text, "scores": None, "reasons": [], "matches": [], "harm": 0.0,
+        "score_attempts": 0, "scoring_error": None,
+        # A new body is a new comment to judge: the earlier decision and its reasons no longer apply.
+        "decided_at": None, "decided_by": None, "decided_by_user_id": None, "reason_code": None,
+        "moderator_note": None, "claimed_by_user_id": None, "claimed_until": None,
+        "revision_count": number, "received_at": utcnow(),
+    }
+    # Core statements, not the ORM's unit of work (every comment comes this way): the comment,
+    # then its revision, the order a flush writes them in.
+    if is_edit:
+        update_columns(comment, received)
+        db.session.expire(comment, ["revisions"])  # one more now, if they were loaded
+    else:
+        comment = insert_row(Comment, received | {"site_id": site.id, "external_id": incoming.external_id})
+    revision = insert_row(CommentRevision, {
+        "comment_id": comment.id, "number": number, "body": incoming.body, "body_sha256": digest,
+        "html": cleaned.html, "text": cleaned.text, "language": incoming.language, "status": "pending",
+        "sent_at": incoming.updated_at,
+    })
     audit.write(
         "comment.edited" if is_edit else "comment.received", actor_type="publisher",
         actor_id=site.slug, site_id=site.id, comment_id=comment.id,

@@ -119,6 +119,12 @@ def variants(text: str, script: str) -> tuple[Skeleton, ...]:
     """The distinct skeletons a lexicon searches text in: fold() plain, joined, and masked when the
     text has a masking character. The text is read once; a variant that folds to the same units
     as the plain one (most texts have nothing to join) is not built or searched twice."""
+    found = _variants_by_table(text, script)
+    return found if found is not None else _variants_by_units(text, script)
+
+
+def _variants_by_units(text: str, script: str) -> tuple[Skeleton, ...]:
+    """variants(), unit by unit: for any text (_variants_by_table gives the same for the common ones)."""
     units = _units(text, script)
     found = [_collapse(units)]
     joined = _join_spaced_letters(_join_separated(units), script)
@@ -323,3 +329,125 @@ def _ranges(positions: list[int]) -> tuple[tuple[int, int], ...]:
         else:
             ranges.append((p, p))
     return tuple(ranges)
+
+
+# The common text is folded with str.translate and regular expressions instead of unit by unit
+# (the units' loops cost a comment about a millisecond). That applies where every character of
+# the text folds to exactly one unit whatever surrounds it (a leet symbol counts when no letter
+# follows it), there is no masking character, and no letters are spaced out: the skeletons are
+# then the ones _variants_by_units() builds, which any other text still goes through (the tests
+# compare the two). In the translated text a letter stands for itself, whitespace is a blank,
+# and these two stand for a separator and for any other character:
+_SEPARATOR, _OTHER = "\x1f", "\x1e"
+_MARKS = {"L": None, "W": " ", "S": _SEPARATOR, "O": _OTHER}
+# _join_separated's separators: one to three between letters.
+_JOINABLE = re.compile(r"\x1f(?<=[^ \x1e\x1f]\x1f)\x1f{0,2}(?=[^ \x1e\x1f])")  # starts with a literal: quick to find
+# _MAY_CHAIN over the translated text: a letter is [^ \x1e\x1f], a gap's character [ \x1f].
+_MAY_CHAIN_MARKED = re.compile(r"(?<![^ \x1e\x1f])[^ \x1e\x1f][ \x1f]{1,3}[^ \x1e\x1f][ \x1f]{1,3}[^ \x1e\x1f]"
+                               r"(?![^ \x1e\x1f])")
+_REPEATS = re.compile(r"(.)\1+", re.DOTALL)
+
+
+class _Table:
+    """Per script, a str.translate table of the characters seen that fold to one unit."""
+
+    def __init__(self, script: str) -> None:
+        self.script = script
+        self.marks: dict[int, str] = {}
+        self.simple: set[str] = set()  # in the table, one unit wherever they stand
+        self.symbols: set[str] = set()  # in the table, but a letter where one follows (leet symbols)
+        self.other: set[str] = set(_MASKS)  # not in the table: the unit-by-unit path folds them
+
+    def learn(self, ch: str) -> bool:
+        """Puts a character in the table; False where only the unit-by-unit path folds it."""
+        if ch in self.symbols:
+            return True
+        if ch in self.other or len(self.marks) >= 8192:
+            return False
+        parts = _CHAR_UNITS[self.script].get(ch, False)
+        if parts is False:
+            parts = _char_units(ch, self.script)
+        if parts is None:  # a leet character
+            folded = _fold_char(ch, self.script)
+            if folded in _SYMBOL_LEET:  # as _units() reads it where no letter follows
+                unit = (folded, "L" if folded.isalpha() else "S" if folded in _SEPARATORS else "O")
+            else:
+                unit = (_LEET[self.script][folded], "L")
+        elif len(parts) == 1:
+            unit = parts[0]
+        else:
+            self.other.add(ch)
+            return False
+        self.marks[ord(ch)] = _MARKS[unit[1]] or unit[0]
+        (self.symbols if parts is None and unit[1] != "L" else self.simple).add(ch)
+        return True
+
+
+_TABLES = {LATIN: _Table(LATIN), CYRILLIC: _Table(CYRILLIC)}
+
+
+def _variants_by_table(text: str, script: str) -> tuple[Skeleton, ...] | None:
+    """variants() for the common text; None for any other."""
+    table = _TABLES[script]
+    for ch in set(text).difference(table.simple):
+        if not table.learn(ch):
+            return None
+        if ch in table.symbols:
+            i = text.find(ch)
+            while i >= 0:
+                if _letter_follows(text, i, script):
+                    return None
+                i = text.find(ch, i + 1)
+    marked = text.translate(table.marks)
+    gaps = [m.span() for m in _JOINABLE.finditer(marked)]
+    joined = marked
+    if gaps:
+        ends = [0] + [end for _, end in gaps]
+        joined = "".join(marked[end:start] for end, (start, _) in zip(ends, gaps)) + marked[ends[-1]:]
+    if _MAY_CHAIN_MARKED.search(joined):
+        return None
+    plain = _collapse_marked(marked)
+    if not gaps:
+        return (plain,)
+    return plain, _without_gaps(plain, [start for start, _ in gaps])
+
+
+def _collapse_marked(marked: str) -> Skeleton:
+    """_collapse() of a translated text."""
+    letters = marked.replace(_SEPARATOR, " ").replace(_OTHER, " ")
+    n = len(letters)
+    starts: list[int] = []
+    runs: list[int] = []
+    pieces: list[str] = []
+    previous = 0
+    for repeat in _REPEATS.finditer(letters):
+        first, end = repeat.span()
+        starts.extend(range(previous, first + 1))
+        runs.extend([1] * (first - previous))
+        runs.append(end - first)
+        pieces.append(letters[previous:first + 1])
+        previous = end
+    starts.extend(range(previous, n))
+    runs.extend([1] * (n - previous))
+    pieces.append(letters[previous:])
+    ends = starts[1:]
+    if n:
+        ends.append(n)
+    return Skeleton("".join(pieces), tuple(starts), tuple(ends), tuple(runs))
+
+
+def _without_gaps(plain: Skeleton, gaps: list[int]) -> Skeleton:
+    """The skeleton of the text without the separator runs starting at ``gaps`` (each between two
+    letters, so a blank of its own in ``plain``): each blank taken out, and the letters either side
+    of it made one where they are the same letter ("al-l" is "al")."""
+    chars, starts, ends, runs = list(plain.text), list(plain.starts), list(plain.ends), list(plain.runs)
+    for gap in reversed(gaps):
+        i = bisect.bisect_left(plain.starts, gap)
+        if chars[i - 1] == chars[i + 1]:
+            ends[i - 1] = ends[i + 1]
+            runs[i - 1] += runs[i + 1]
+            stop = i + 2
+        else:
+            stop = i + 1
+        del chars[i:stop], starts[i:stop], ends[i:stop], runs[i:stop]
+    return Skeleton("".join(chars), tuple(starts), tuple(ends), tuple(runs))
