@@ -133,33 +133,21 @@ def assess(
     lexicon = Lexicon.default() if lexicon is None else lexicon
     scores: list[dict[str, float]] | list[None] = [None] * len(texts)
     error = None
-    pending = None
     if scorer is None:
         error = "no scorer configured"
     elif texts:
-        # The forward pass starts now and runs in the scoring thread while this one identifies
-        # the languages and matches the lexicon (scorers without `submit` score right here).
-        submit = getattr(scorer, "submit", None)
         try:
-            if submit is not None:
-                pending = submit(texts, policy_boundaries(policy))
-            else:
-                scores = scorer.score(texts, policy_boundaries(policy))
+            scores = scorer.score(texts, policy_boundaries(policy))
         except (ScorerUnavailable, ScoringFailed) as exc:
             error = str(exc)
     covered = scorer.languages if scorer is not None else None
     categories = (getattr(scorer, "classes", ()) or None) if scorer is not None else None
-    found = [(language_for(text, languages[i] if languages is not None else None, covered),
-              _word_matches(text, policy, lexicon)) for i, text in enumerate(texts)]
-    if pending is not None:
-        try:
-            scores = pending()
-        except (ScorerUnavailable, ScoringFailed) as exc:
-            error = str(exc)
     model = scorer.name if scorer is not None and error is None else None
 
     results = []
-    for i, (language, matches) in enumerate(found):
+    for i, text in enumerate(texts):
+        language = language_for(text, languages[i] if languages is not None else None, covered)
+        matches = _word_matches(text, policy, lexicon)
         decision = decide(scores[i], matches, policy, language=language, covered_languages=covered,
                           categories=categories)
         if decision.unusable_scores is not None:

@@ -110,26 +110,13 @@ class MicroBatcher:
         """Results for `texts` in order; raises what the batch's call raised."""
         if not texts:
             return []
-        return self.wait(self.submit(texts, context))
-
-    def submit(self, texts: Sequence[str], context: Any = None) -> _Request:
-        """Queues `texts` for a forward pass and returns at once; `wait` gives the results."""
         request = _Request(list(texts), time.monotonic(), context)
-        if not request.texts:
-            request.results = []
-            request.done.set()
-            return request
         announcement = getattr(self._local, "announcement", None)
         with self._condition:
             self._ensure_thread()
             self._queue.append(request)
             self._consume(announcement)
             self._condition.notify_all()
-        return request
-
-    @staticmethod
-    def wait(request: _Request) -> list[Any]:
-        """The results of a submitted request, in order; raises what its batch's call raised."""
         request.done.wait()
         if request.error is not None:
             raise request.error

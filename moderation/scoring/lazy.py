@@ -75,32 +75,6 @@ class LazyScorer:
         except Exception as exc:
             raise ScoringFailed(f"inference failed: {type(exc).__name__}: {exc}") from exc
 
-    def submit(self, texts: Sequence[str], boundaries: Boundaries | None = None) -> Callable[[], list[dict[str, float]]]:
-        """Starts scoring and returns at once; calling the result waits for the scores.
-
-        What `score` does, in two steps, so that a caller can do its own work (language
-        identification, the lexicon) while the forward pass runs in the scoring thread. Raises
-        ScorerUnavailable at once; the returned call raises ScoringFailed. Without batching the
-        texts are scored when the call is made.
-        """
-        if isinstance(texts, str):
-            raise TypeError("submit() takes a sequence of texts, not one string")
-        if not texts:
-            return list
-        self._loaded_backend()
-        if self._batcher is None:
-            return lambda: self.score(texts, boundaries)
-        batcher = self._batcher
-        request = batcher.submit(texts, boundaries)
-
-        def result() -> list[dict[str, float]]:
-            try:
-                return batcher.wait(request)
-            except Exception as exc:
-                raise ScoringFailed(f"inference failed: {type(exc).__name__}: {exc}") from exc
-
-        return result
-
     @contextlib.contextmanager
     def expecting(self) -> Iterator[None]:
         """Around work that will call `score` soon: batches started meanwhile wait for it a little

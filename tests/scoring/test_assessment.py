@@ -98,37 +98,3 @@ def test_a_declared_language_does_not_skip_the_check(scorer):
     assert result.language == "ru" and result.status == "queued"
     (regional,) = assess([ENGLISH], DEFAULT_POLICY, scorer, languages=["en-gb"])
     assert regional.language == "en-gb" and regional.status == "approved"
-
-
-def test_the_lexicon_runs_while_the_texts_are_being_scored(monkeypatch):
-    import importlib
-
-    assess_module = importlib.import_module("moderation.scoring.assess")
-
-    events = []
-
-    class Scorer:
-        name, languages, classes = "fake", frozenset({"en"}), ("toxicity",)
-
-        def submit(self, texts, boundaries):
-            events.append("submit")
-
-            def result():
-                events.append("scores")
-                return [{"toxicity": 0.99} for _ in texts]
-
-            return result
-
-    real = assess_module._word_matches
-    monkeypatch.setattr(assess_module, "_word_matches", lambda *a: events.append("lexicon") or real(*a))
-    results = assess([ENGLISH, "k h a c h"], DEFAULT_POLICY, Scorer(), languages=["en", "en"])
-    assert events == ["submit", "lexicon", "lexicon", "scores"]
-    assert [r.status for r in results] == ["rejected", "rejected"] and results[1].matches
-
-
-def test_submit_scores_as_score_does(scorer):
-    texts = [ENGLISH, "you idiot"]
-    assert scorer.submit(texts)() == scorer.score(texts)
-    assert scorer.submit([])() == []
-    with pytest.raises(TypeError):
-        scorer.submit("one string")
