@@ -96,22 +96,21 @@ def _largest_linear(model: Any) -> Any:
     return max(layers, key=lambda m: m.weight.numel()) if layers else None
 
 
-def _best_time(call: Callable[[], Any], clock: Callable[[], float]) -> float:
+def _best_time(call: Callable[[], Any]) -> float:
     best = float("inf")
     for _ in range(_ROUNDS):
-        started = clock()
+        started = time.perf_counter()
         for _ in range(_REPEATS):
             call()
-        best = min(best, (clock() - started) / _REPEATS)
+        best = min(best, (time.perf_counter() - started) / _REPEATS)
     return best
 
 
-def choose(model: Any, wanted: str, *, threads: int | None = None,
-           clock: Callable[[], float] = time.perf_counter) -> Choice:
+def choose(model: Any, wanted: str, *, threads: int | None = None) -> Choice:
     """Decides the kernel for `model`'s fp32 linear layers (`wanted`: one of KERNELS).
 
-    `auto` times torch's and oneDNN's product on the model's largest layer, alternately, with
-    the scorer's thread count, and keeps oneDNN when it agrees with torch and takes at most
+    `auto` times torch's product on the model's largest layer, then oneDNN's, then torch's again
+    (its best time counts), with the scorer's thread count, and keeps oneDNN when it agrees with torch and takes at most
     FASTER_BY of its time. Raises ValueError when `onednn` is asked for and this torch has none.
     """
     if wanted == "torch":
@@ -143,9 +142,9 @@ def choose(model: Any, wanted: str, *, threads: int | None = None,
             tolerance = 1e-4 * max(1.0, float(expected.abs().max()))
             if got.shape != expected.shape or float((got - expected).abs().max()) > tolerance:
                 return Choice("torch", "oneDNN's products differ from torch's on this machine")
-            reference = _best_time(lambda: linear(probe, layer.weight, layer.bias), clock)
-            candidate = _best_time(lambda: _linear(probe, layer.weight, layer.bias), clock)
-            reference = min(reference, _best_time(lambda: linear(probe, layer.weight, layer.bias), clock))
+            reference = _best_time(lambda: linear(probe, layer.weight, layer.bias))
+            candidate = _best_time(lambda: _linear(probe, layer.weight, layer.bias))
+            reference = min(reference, _best_time(lambda: linear(probe, layer.weight, layer.bias)))
     finally:
         torch.set_num_threads(previous)
     ratio = candidate / reference if reference > 0 else 1.0
