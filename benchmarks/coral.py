@@ -187,7 +187,8 @@ def measure(args, precision: str, model: tuple[str, Path, Path], work: Path) -> 
                    MODERATION_DETOXIFY_MODEL=model_type, MODERATION_DETOXIFY_CHECKPOINT=str(checkpoint),
                    MODERATION_DETOXIFY_CONFIG_DIR=str(config_dir), MODERATION_SCORING_PRECISION=precision,
                    MODERATION_CORAL_TIMEOUT=str(args.timeout),
-                   MODERATION_RATELIMIT_WEBHOOK="100000 per minute", MODERATION_RATELIMIT_STORAGE_URI="memory://")
+                   MODERATION_RATELIMIT_WEBHOOK="100000 per minute",
+                   MODERATION_RATELIMIT_STORAGE_URI=f"sqlite://{work / 'ratelimits.sqlite3'}")
         cli(env, "db", "upgrade")
         cli(env, "site", "create", "bench", "--json")
         cli(env, "site", "update", "bench", "--coral-secret", CORAL_SECRET)

@@ -413,7 +413,8 @@ def run(argv: list[str] | None, work: Path) -> None:
                    MODERATION_SECRET_KEY="load-benchmark", MODERATION_DETOXIFY_MODEL=model_type,
                    MODERATION_DETOXIFY_CHECKPOINT=str(checkpoint), MODERATION_DETOXIFY_CONFIG_DIR=str(config_dir),
                    MODERATION_RATELIMIT_WEBHOOK="100000 per minute",
-                   MODERATION_RATELIMIT_STORAGE_URI="memory://")
+                   # The default kind of counter store (a SQLite file per machine), in this run's folder.
+                   MODERATION_RATELIMIT_STORAGE_URI=f"sqlite://{work / 'ratelimits.sqlite3'}")
         config_env, config_args = CONFIGS[name]
         env.update(config_env)
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)

@@ -68,7 +68,8 @@ def environment(work: Path, name: str, model_type: str, checkpoint: Path, config
     env.update(MODERATION_DATABASE_URL=f"sqlite:///{work / (slug + '.sqlite3')}",
                MODERATION_SECRET_KEY="memory-benchmark", MODERATION_DETOXIFY_MODEL=model_type,
                MODERATION_DETOXIFY_CHECKPOINT=str(checkpoint), MODERATION_DETOXIFY_CONFIG_DIR=str(config_dir),
-               MODERATION_RATELIMIT_WEBHOOK="100000 per minute", MODERATION_RATELIMIT_STORAGE_URI="memory://",
+               MODERATION_RATELIMIT_WEBHOOK="100000 per minute",
+               MODERATION_RATELIMIT_STORAGE_URI=f"sqlite://{work / 'ratelimits.sqlite3'}",
                **CONFIGS[name])
     return env
 

@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> None:
     checkpoint, config_dir = make_tiny_checkpoint(work / "model", "unbiased", toxic_words=("idiot", "scum"))
     config = {"DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}", "SECRET_KEY": "profile",
               "DETOXIFY_CHECKPOINT": str(checkpoint), "DETOXIFY_CONFIG_DIR": str(config_dir),
-              "RATELIMIT_WEBHOOK": "100000 per minute", "RATELIMIT_STORAGE_URI": "memory://"}
+              "RATELIMIT_WEBHOOK": "100000 per minute",
+              # The default kind of counter store (a SQLite file per machine), in this run's folder.
+              "RATELIMIT_STORAGE_URI": f"sqlite://{work / 'ratelimits.sqlite3'}"}
     config.update(dict(item.split("=", 1) for item in args.env))
     app = create_app(config)
     with app.app_context():
