@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import logging
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -37,8 +39,16 @@ def _database_holds(app, marker: str) -> bool:
         if url.get_backend_name() == "sqlite":
             db.session.remove()
             path = Path(url.database)
-            files = [path, Path(str(path) + "-wal"), Path(str(path) + "-journal")]
-            return any(marker.encode() in f.read_bytes() for f in files if f.exists())
+            files = [str(f) for f in (path, Path(str(path) + "-wal"), Path(str(path) + "-journal")) if f.exists()]
+            # Read by another process: closing a descriptor of the database file here would drop
+            # every POSIX lock this process holds on it, SQLite's included, and the next process
+            # to close the database would take itself for the last one and delete the WAL index
+            # from under this process's open connections (a "disk I/O error" in later tests).
+            found = subprocess.run(
+                [sys.executable, "-c", "import sys; marker = sys.argv[1].encode(); "
+                 "sys.exit(0 if any(marker in open(f, 'rb').read() for f in sys.argv[2:]) else 1)",
+                 marker, *files], check=False, timeout=60)
+            return found.returncode == 0
         tables = sa.inspect(db.engine).get_table_names()
         with db.engine.connect() as connection:
             for table in tables:
