@@ -12,6 +12,10 @@ Detoxify.predict, one comment at a time, is measured in the same run on the same
 
     python benchmarks/load.py [--quick] [--model original|unbiased|tiny] [--comments 64] [--seconds 30]
 
+With --model tiny it also prints each configuration's overhead with one publisher: its p50
+less Detoxify.predict's p50 on the same tiny model (whose forward pass costs a few ms of
+Python, for the service and for Detoxify alike).
+
 Every phase is bounded by --comments and --seconds. The last line is
 ``batching-gain: <ratio>``: comments/s with batching over without, at 8 publishers.
 """
@@ -482,6 +486,18 @@ def run(argv: list[str] | None, work: Path) -> None:
         for n, (pid, resident, proportional, private) in enumerate(rows):
             print(f"| {name} | {'master' if n == 0 else f'worker {n}'} | {resident:.0f} | {proportional:.0f} | "
                   f"{private:.0f} |")
+
+    if args.model == "tiny":
+        # The tiny model's forward pass is not free (transformers' Python around a few small
+        # layers): Detoxify.predict pays it too, so what the service adds is the difference.
+        fastest = min(baselines, key=lambda phase: phase.percentile(50))
+        print()
+        for name, phases in results.items():
+            alone = next((p for p in phases if p.publishers == 1 and p.latencies), None)
+            if alone is not None:
+                print(f"overhead, one publisher, {name}: p50 {ms(alone.percentile(50))} ms - "
+                      f"Detoxify.predict p50 {ms(fastest.percentile(50))} ms = "
+                      f"{(alone.percentile(50) - fastest.percentile(50)) * 1000:.1f} ms")
 
     def rate_at(name: str, count: int) -> float | None:
         return next((p.rate for p in results.get(name, []) if p.publishers == count), None)
