@@ -14,12 +14,6 @@ still being stored. While announced requests are on their way, a batch waits for
 request never waits, and under load a forward pass carries the requests that are about to
 arrive instead of leaving them to the next one.
 
-A request that finds the scorer idle, nothing queued, no window to wait and nobody announced
-runs its forward pass in its own thread instead of handing it to the scoring thread and
-waiting to be woken: the lone request (one publisher, a quiet site) saves two thread switches.
-One forward pass runs at a time either way; requests arriving meanwhile queue for the
-scoring thread, which starts once the pass is over.
-
 Each request gets its own results back, in its own order; an exception from the call is
 raised in every request of that batch (callers fail closed on it).
 
@@ -88,7 +82,6 @@ class MicroBatcher:
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._announced = 0
-        self._busy = False  # a forward pass is running (in the scoring thread or a caller's)
         self._local = threading.local()  # this thread's announcement, consumed by its next score()
 
     def announce(self) -> Announcement:
@@ -120,20 +113,10 @@ class MicroBatcher:
         request = _Request(list(texts), time.monotonic(), context)
         announcement = getattr(self._local, "announcement", None)
         with self._condition:
+            self._ensure_thread()
+            self._queue.append(request)
             self._consume(announcement)
-            # Alone, with nothing to wait for: score here (see the module's docstring).
-            alone = not self._busy and not self._queue and self.window == 0 and self._announced == 0
-            if alone:
-                self._busy = True
-            else:
-                self._ensure_thread()
-                self._queue.append(request)
-                self._condition.notify_all()
-        if alone:
-            try:
-                self._score([request])
-            finally:
-                self._finished()
+            self._condition.notify_all()
         request.done.wait()
         if request.error is not None:
             raise request.error
@@ -151,7 +134,7 @@ class MicroBatcher:
     def _take_batch(self) -> list[_Request]:
         """Blocks until a batch is due: the window after the oldest request has passed, or it is full."""
         with self._condition:
-            while not self._queue or self._busy:
+            while not self._queue:
                 self._condition.wait()
             deadline = self._queue[0].arrived + self.window
             with_company = self._queue[0].arrived + self.company
@@ -170,24 +153,12 @@ class MicroBatcher:
                 request = self._queue.pop(0)
                 batch.append(request)
                 size += len(request.texts)
-            self._busy = True
             return batch
-
-    def _finished(self) -> None:
-        """A forward pass is over: the next may start (requests queued meanwhile go first)."""
-        with self._condition:
-            self._busy = False
-            if self._queue:
-                self._ensure_thread()
-                self._condition.notify_all()
 
     def _loop(self) -> None:
         while True:
             batch = self._take_batch()
-            try:
-                self._score(batch)
-            finally:
-                self._finished()
+            self._score(batch)
 
     def _score(self, batch: list[_Request]) -> None:
         texts = [text for request in batch for text in request.texts]

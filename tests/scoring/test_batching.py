@@ -75,18 +75,16 @@ def test_requests_arriving_during_a_call_form_the_next_batch():
 
 
 class ThreadRecorder(Recorder):
-    """Also records which thread ran each call, and the most calls that ever ran at once."""
+    """Also records the most calls that ever ran at once."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.threads: list[str] = []
         self.running = 0
         self.most_at_once = 0
         self._lock = threading.Lock()
 
     def __call__(self, texts: list[str]) -> list[str]:
         with self._lock:
-            self.threads.append(threading.current_thread().name)
             self.running += 1
             self.most_at_once = max(self.most_at_once, self.running)
         try:
@@ -94,25 +92,6 @@ class ThreadRecorder(Recorder):
         finally:
             with self._lock:
                 self.running -= 1
-
-
-def test_a_lone_request_scores_in_its_own_thread_and_later_ones_queue_for_the_scoring_thread():
-    run = ThreadRecorder()
-    run.release.clear()
-    batcher = MicroBatcher(run, window=0.0, max_texts=64)
-    with ThreadPoolExecutor(6, thread_name_prefix="request") as pool:
-        first = pool.submit(batcher.score, ["first"])
-        assert run.entered.wait(10)
-        later = [pool.submit(batcher.score, [f"later{n}"]) for n in range(5)]
-        time.sleep(0.2)  # they queue behind the running call (a wait for them to arrive, not a timing)
-        assert not any(f.done() for f in later)  # nothing ran beside the first call
-        run.release.set()
-        assert first.result(10) == ["scored:first"]
-        assert [f.result(10) for f in later] == [[f"scored:later{n}"] for n in range(5)]
-    assert run.batches[0] == ["first"] and sorted(run.batches[1]) == [f"later{n}" for n in range(5)]
-    assert run.threads[0].startswith("request")  # the caller's own thread
-    assert run.threads[1] == "scoring-batcher"  # the queued ones, together, after it
-    assert run.most_at_once == 1
 
 
 def test_one_call_at_a_time_under_many_callers():
@@ -124,38 +103,6 @@ def test_one_call_at_a_time_under_many_callers():
     assert results == [[f"scored:r{n}"] for n in range(200)]
     assert run.most_at_once == 1
     assert sorted(t for batch in run.batches for t in batch) == sorted(r[0] for r in requests)
-
-
-@pytest.mark.parametrize("window, announce", [(0.05, False), (0.0, True)])
-def test_a_request_with_something_to_wait_for_goes_through_the_scoring_thread(window, announce):
-    run = ThreadRecorder()
-    batcher = MicroBatcher(run, window=window, max_texts=64, company=0.05)
-    other = batcher.announce() if announce else None  # another request on its way
-    with ThreadPoolExecutor(1, thread_name_prefix="request") as pool:
-        assert pool.submit(batcher.score, ["x"]).result(10) == ["scored:x"]
-    assert run.threads == ["scoring-batcher"]
-    if other is not None:
-        batcher.withdraw(other)
-
-
-def test_an_error_in_a_callers_own_pass_reaches_it_and_the_queue_still_moves():
-    run = ThreadRecorder()
-    run.release.clear()
-    run.fail_with = RuntimeError("out of memory")
-    batcher = MicroBatcher(run, window=0.0, max_texts=64)
-    with ThreadPoolExecutor(2) as pool:
-        lone = pool.submit(batcher.score, ["x"])
-        assert run.entered.wait(10)
-        queued = pool.submit(batcher.score, ["y"])
-        time.sleep(0.1)
-        run.release.set()
-        with pytest.raises(RuntimeError, match="out of memory"):
-            lone.result(10)
-        with pytest.raises(RuntimeError, match="out of memory"):
-            queued.result(10)  # its own pass, after the failed one
-    run.fail_with = None
-    assert batcher.score(["z"]) == ["scored:z"]
-    assert run.batches == [["x"], ["y"], ["z"]]
 
 
 def test_an_error_reaches_every_request_of_the_batch_and_the_next_batch_still_runs():
