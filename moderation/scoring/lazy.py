@@ -25,6 +25,10 @@ class LazyScorer:
         self.settings = settings
         self._on_confirmed = on_confirmed
         self._lock = threading.Lock()
+        # Without batching, one forward pass at a time all the same: each request thread running
+        # its own put up to 8 passes at once on the cores the process was given one torch
+        # thread per core for (tests/scoring/test_batching.py saw all 8 at once).
+        self._pass_lock = threading.Lock()
         self._backend: Any = None
         # Concurrent requests share forward passes (batch_max 1: each request scores alone).
         self._batcher = (MicroBatcher(self._score_loaded, window=settings.batch_window_ms / 1000,
@@ -39,6 +43,7 @@ class LazyScorer:
 
     def _reset_lock(self) -> None:
         self._lock = threading.Lock()
+        self._pass_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -92,18 +97,21 @@ class LazyScorer:
         return self._backend.score(texts, boundaries)
 
     def _observed(self, texts: Sequence[str], boundaries: list[Boundaries | None]) -> list[dict[str, float]]:
-        """Unbatched scoring, reported to the observer as a batch of one request."""
-        started = time.monotonic()
+        """Unbatched scoring, one call at a time, reported to the observer as a batch of one request."""
+        arrived = time.monotonic()
         error: BaseException | None = None
+        self._pass_lock.acquire()
+        started = time.monotonic()
         try:
             return self._backend.score(texts, boundaries)
         except BaseException as exc:
             error = exc
             raise
         finally:
+            self._pass_lock.release()
             if self._observer is not None:
                 try:
-                    self._observer(1, len(texts), 0.0, time.monotonic() - started, error)
+                    self._observer(1, len(texts), started - arrived, time.monotonic() - started, error)
                 except Exception:
                     pass  # metrics must never stop scoring
 

@@ -179,6 +179,36 @@ def test_lazy_scorer_turns_a_batch_failure_into_scoring_failed_for_every_request
                 future.result(10)
 
 
+def test_without_batching_concurrent_requests_still_run_one_pass_at_a_time(tiny_settings):
+    words = ["you idiot", "a good article", "scum", "thanks a lot"]
+    texts = [f"comment {n}: " + " ".join(words[:1 + n % 4]) * (1 + n % 5) for n in range(48)]
+    expected = LazyScorer(tiny_settings(batch_max=1)).score(texts)
+    waits = []
+    scorer = LazyScorer(tiny_settings(batch_max=1), observer=lambda requests, n, waited, *rest: waits.append(waited))
+    scorer.ensure_loaded()
+    forward = scorer._backend._forward
+    running, most, lock = [0], [0], threading.Lock()
+
+    def counted(model, unique):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.002)  # long enough for the other threads to arrive meanwhile
+            return forward(model, unique)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    scorer._backend._forward = counted
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda text: scorer.score([text])[0], texts))
+    assert most[0] == 1  # 8 request threads, never two forward passes at once
+    for one, alone in zip(got, expected):
+        assert max(abs(one[k] - alone[k]) for k in one) < 1e-5
+    assert len(waits) == len(texts) and max(waits) > 0  # the queue shows in the wait it reports
+
+
 def test_a_batch_waits_for_an_announced_request_and_a_lone_one_does_not():
     run = Recorder()
     batcher = MicroBatcher(run, window=0.0, max_texts=64, company=30.0)  # a wait no test would sit out
