@@ -81,6 +81,30 @@ def test_auto_keeps_the_faster_library(monkeypatch):
 
 
 @needs_onednn
+def test_auto_weighs_every_layer_shape_not_only_the_largest(monkeypatch):
+    # The largest layer is faster through oneDNN, but ten smaller ones are slower there: the
+    # model as a whole is faster through torch.
+    model = torch.nn.Sequential(torch.nn.Linear(64, 256), *[torch.nn.Linear(64, 64) for _ in range(10)])
+    real_onednn, real_torch = kernels._linear, torch.nn.functional.linear
+
+    def onednn(x, weight, bias):
+        if weight.shape == (64, 64):
+            time.sleep(0.004)
+        return real_onednn(x, weight, bias)
+
+    def torchs(x, weight, bias=None):
+        if weight.shape == (256, 64):
+            time.sleep(0.004)
+        return real_torch(x, weight, bias)
+
+    monkeypatch.setattr(kernels, "_linear", onednn)
+    monkeypatch.setattr(torch.nn.functional, "linear", torchs)
+    choice = kernels.choose(model, "auto")
+    assert choice.kernel == "torch"
+    assert "10 of 64x64" in choice.reason and "1 of 64x256" in choice.reason
+
+
+@needs_onednn
 def test_auto_refuses_products_that_differ(monkeypatch):
     model = torch.nn.Sequential(torch.nn.Linear(16, 32))
     real = kernels._linear
