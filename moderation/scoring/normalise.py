@@ -196,7 +196,12 @@ def _units(text: str, script: str) -> list[Unit]:
 
 
 def _letter_follows(text: str, i: int, script: str) -> bool:
-    return i + 1 < len(text) and (_fold_char(text[i + 1], script)[:1].isalpha() or text[i + 1] in _LEET[script])
+    """Whether the symbol at text[i] stands inside a word: a letter (or a leet digit) comes after
+    it, past any more such symbols. "n!!gger" and "a$$hole" yes; "Pak!!" no (not "Paki")."""
+    j = i + 1
+    while j < len(text) and _fold_char(text[j], script) in _SYMBOL_LEET:
+        j += 1
+    return j < len(text) and (_fold_char(text[j], script)[:1].isalpha() or text[j] in _LEET[script])
 
 
 def _join_separated(units: list[Unit]) -> list[Unit]:

@@ -24,6 +24,8 @@ NEUTRAL = [
     "I said 2021 5 1 was the date, 3 7 4 2.",
     "Islam, Christianity and Judaism are religions; the Pope visited Baku.",
     "sauerkraut, fagottini pasta, retardant foam, a Dutch dyke and a Maine coon",
+    # Exclamation marks after a word are punctuation, not an "i" ("Pak!!" is not "Paki").
+    "Go Pak!! Great win over England", "Pak!!! 2-0 up", "Wow!! ok",
 ]
 
 
@@ -41,6 +43,8 @@ OBFUSCATED = [
     ("KHAAAACH", "khach", "KHAAAACH"),
     ("n1gg3r", "nigger", "n1gg3r"),
     ("what a n!gger", "nigger", "n!gger"),
+    ("n!!gger", "nigger", "n!!gger"),  # a run of symbols inside the word still reads as letters
+    ("you k!ke!!", "kike", "k!ke"),  # and the ones after it as punctuation
     ("nïgger", "nigger", "nïgger"),
     ("n\u0456gger", "nigger", "n\u0456gger"),  # Cyrillic і inside Latin
     ("\uff4b\uff49\uff4b\uff45", "kike", "\uff4b\uff49\uff4b\uff45"),  # fullwidth
