@@ -180,13 +180,17 @@ def _units(text: str, script: str) -> list[Unit]:
     known = _CHAR_UNITS[script]
     units: list[Unit] = []
     append = units.append
+    run_end, run_is_letters = -1, False  # the run of leet symbols last looked past, and its answer
     for i, ch in enumerate(text):
         parts = known.get(ch, False)
         if parts is False:
             parts = _char_units(ch, script)
         if parts is None:  # a leet character
             folded = _fold_char(ch, script)
-            if folded not in _SYMBOL_LEET or _letter_follows(text, i, script):
+            if folded in _SYMBOL_LEET and i >= run_end:
+                run_end = _after_symbols(text, i, script)
+                run_is_letters = _letter_at(text, run_end, script)
+            if folded not in _SYMBOL_LEET or run_is_letters:
                 append((leet[folded], i, i + 1, "L"))
                 continue
             parts = (((folded, "L" if folded.isalpha() else "S" if folded in _SEPARATORS else "O")),)
@@ -195,12 +199,21 @@ def _units(text: str, script: str) -> list[Unit]:
     return units
 
 
-def _letter_follows(text: str, i: int, script: str) -> bool:
-    """Whether the symbol at text[i] stands inside a word: a letter (or a leet digit) comes after
-    it, past any more such symbols. "n!!gger" and "a$$hole" yes; "Pak!!" no (not "Paki")."""
-    j = i + 1
-    while j < len(text) and _fold_char(text[j], script) in _SYMBOL_LEET:
+def _after_symbols(text: str, i: int, script: str) -> int:
+    """The index of the first character after text[i] that is not a leet symbol (or len(text)).
+
+    A symbol such as "!" reads as a letter only inside a word: when a letter (or a leet digit)
+    comes after it, past any more symbols (_letter_at that index). "n!!gger" and "a$$hole" yes;
+    "Pak!!" no (not "Paki"). Every symbol of a run has the same answer, so callers ask once per
+    run: asking per symbol would cost a run of thousands of "!" its length squared.
+    """
+    j, n = i + 1, len(text)
+    while j < n and _fold_char(text[j], script) in _SYMBOL_LEET:
         j += 1
+    return j
+
+
+def _letter_at(text: str, j: int, script: str) -> bool:
     return j < len(text) and (_fold_char(text[j], script)[:1].isalpha() or text[j] in _LEET[script])
 
 
@@ -400,9 +413,10 @@ def _variants_by_table(text: str, script: str) -> tuple[Skeleton, ...] | None:
         if ch in table.symbols:
             i = text.find(ch)
             while i >= 0:
-                if _letter_follows(text, i, script):
+                end = _after_symbols(text, i, script)
+                if _letter_at(text, end, script):
                     return None
-                i = text.find(ch, i + 1)
+                i = text.find(ch, end)  # the rest of this run has the same answer
     marked = text.translate(table.marks)
     gaps = [m.span() for m in _JOINABLE.finditer(marked)]
     joined = marked

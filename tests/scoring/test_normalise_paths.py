@@ -40,3 +40,23 @@ def test_ordinary_comments_take_the_table_path():
     for text in ["I don't think so, well-known facts.", "Thanks! Great article: 10/10", "Ну и что?"]:
         assert _variants_by_table(text, LATIN) is not None
         assert _variants_by_table(text, CYRILLIC) is not None
+
+
+@pytest.mark.parametrize("text", ["a" + "!" * 4000 + "b", "Pak!! " * 800, "x" + "!@$" * 1500 + "y"])
+def test_runs_of_symbols_are_looked_past_once(text, monkeypatch):
+    """Whether a symbol reads as a letter depends on what follows its run; asking that per
+    symbol would fold the rest of the run again each time (quadratic in a 256 KB body)."""
+    from moderation.scoring import normalise
+
+    calls = 0
+    fold_char = normalise._fold_char
+
+    def counted(ch, script):
+        nonlocal calls
+        calls += 1
+        return fold_char(ch, script)
+
+    monkeypatch.setattr(normalise, "_fold_char", counted)
+    for script in (LATIN, CYRILLIC):
+        assert variants(text, script) == _variants_by_units(text, script)
+    assert calls < 20 * len(text)
