@@ -24,6 +24,7 @@ precision `auto` chooses on this CPU, with passes of the largest size.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -79,16 +80,20 @@ def main(argv: list[str] | None = None) -> None:
         reference.predict(texts[0])
         backends = {}
         for precision in precisions:
-            for size in sizes:
-                # The scorer's own backend (packing, precision, kernel choice), called directly:
-                # no batcher in between, so each call runs passes of exactly `size` texts. No
-                # thread count in its settings: each measurement sets torch's.
-                scorer = LazyScorer(ScorerSettings(model_type=args.model, checkpoint=str(checkpoint),
-                                                   config_dir=str(config_dir), precision=precision,
-                                                   batch_size=size, confirm_margin=0))
-                scorer.ensure_loaded()
-                backends[precision, size] = scorer._loaded_backend()
-                backends[precision, size].score(texts[:size])  # warm-up
+            # The scorer's own backend (packing, precision, kernel choice), called directly: no
+            # batcher in between, so each call runs passes of exactly its batch_size texts (set
+            # per measurement). No thread count in its settings: each measurement sets torch's.
+            scorer = LazyScorer(ScorerSettings(model_type=args.model, checkpoint=str(checkpoint),
+                                               config_dir=str(config_dir), precision=precision,
+                                               confirm_margin=0))
+            scorer.ensure_loaded()
+            backends[precision] = scorer._loaded_backend()
+            backends[precision].score(texts[:sizes[-1]])  # warm-up
+
+        def packed(precision: str, size: int):
+            backend = backends[precision]
+            backend.settings = dataclasses.replace(backend.settings, batch_size=size)
+            return backend.score
         steps = [("Detoxify", threads, None) for threads in thread_counts]
         steps += [(precision, threads, size) for precision in precisions for threads in thread_counts
                   for size in sizes]
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
                     if size is None:
                         timed((what, threads, 1), threads, lambda ts: [reference.predict(t) for t in ts])
                     else:
-                        timed((what, threads, size), threads, backends[what, size].score)
+                        timed((what, threads, size), threads, packed(what, size))
                     bar.update()
 
     best = {key: max(values) for key, values in rates.items()}
