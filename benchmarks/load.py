@@ -15,7 +15,9 @@ Detoxify.predict, one comment at a time, is measured in the same run on the same
 
 With --model tiny it also prints each configuration's overhead with one publisher: its p50
 less Detoxify.predict's p50 on the same tiny model (whose forward pass costs a few ms of
-Python, for the service and for Detoxify alike).
+Python, for the service and for Detoxify alike); and the floor under it: the same publisher
+against gunicorn, with `moderation serve`'s workers and threads, serving apps that do no work
+(benchmarks/floor_apps.py: a bare WSGI callable, one Flask route).
 
 Every phase is bounded by --comments and --seconds. The last line is
 ``batching-gain: <ratio>``: comments/s with batching over without, at 8 publishers.
@@ -53,6 +55,8 @@ CONFIGS = {  # name -> (environment, arguments) for `moderation serve` (its defa
     # Not a default: a pass waits up to 30 ms for company (fuller passes, slower lone requests).
     "batching with a 30 ms window": ({"MODERATION_BATCH_WINDOW_MS": "30"}, []),
     "fp32 + batching": ({"MODERATION_SCORING_PRECISION": "fp32"}, []),
+    # Each process scores on its own share of the cores only, even when the others are idle.
+    "no lending of idle cores": ({"MODERATION_SCORING_LEND_IDLE_MS": "0"}, []),
     # The fastest documented configuration: no fp32 copy, nothing confirmed (run
     # `moderation model compare` on the site's comments first).
     "bf16 unconfirmed + batching": ({"MODERATION_SCORING_PRECISION": "bf16",
@@ -174,14 +178,16 @@ class Server:
     """`moderation serve` in its own process group on a free port; its output in `log` (a file
     kept for reading afterwards) or in a temporary file."""
 
-    def __init__(self, env: dict[str, str], args: list[str], log: Path | None = None) -> None:
+    def __init__(self, env: dict[str, str], args: list[str], log: Path | None = None,
+                 command: list[str] | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log
         self.log = open(log, "w+b") if log is not None else tempfile.TemporaryFile()
         self.started = time.monotonic()
+        command = command or [sys.executable, "-m", "moderation.cli", "serve"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moderation.cli", "serve", "--bind", f"127.0.0.1:{self.port}", *args],
+            [*command, "--bind", f"127.0.0.1:{self.port}", *args],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def output(self) -> str:
@@ -325,6 +331,27 @@ def non_scoring(base: str, env: dict[str, str], site: dict, answers: list[dict],
     external = [a["external_id"] for a in answers if "external_id" in a] or ["missing"]
     phases.append(timed_requests("GET a comment", count, seconds, lambda n: api.get(
         f"{base}/api/v1/sites/{site['slug']}/comments/{external[n % len(external)]}", timeout=30).ok, pid))
+    return phases
+
+
+def floor(texts: list[str], seconds: float) -> list[Phase]:
+    """One publisher against gunicorn serving apps that do no work (benchmarks/floor_apps.py), with
+    `moderation serve`'s worker class, processes and request threads, the same client and bodies."""
+    from moderation.serve import default_workers
+
+    site = {"slug": "bench", "secret": "whsec_" + "A" * 43 + "="}
+    phases = []
+    for app, label in (("bare", "gunicorn, a WSGI app that does nothing"), ("flask", "gunicorn, one Flask route")):
+        server = Server(dict(os.environ), ["--chdir", str(ROOT / "benchmarks"), f"floor_apps:{app}"],
+                        command=[sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers",
+                                 str(default_workers(CORES)), "--threads", "8"])
+        try:
+            server.wait_ready(60)
+            post_comments(server.base, site, texts[:8], 1, seconds, server.process.pid, "warm")
+            phase, _ = post_comments(server.base, site, texts, 1, seconds, server.process.pid, label)
+            phases.append(phase)
+        finally:
+            server.stop()
     return phases
 
 
@@ -507,6 +534,9 @@ def run(argv: list[str] | None, work: Path) -> None:
         # layers): Detoxify.predict pays it too, so what the service adds is the difference.
         fastest = min(baselines, key=lambda phase: phase.percentile(50))
         print()
+        floors = floor(texts[:args.comments], args.seconds)
+        print("floor, one publisher, the same client and webhooks against servers that do no work: "
+              + ", ".join(f"{p.label} p50 {ms(p.percentile(50))} ms" for p in floors))
         for name, phases in results.items():
             alone = next((p for p in phases if p.publishers == 1 and p.latencies), None)
             if alone is not None:
