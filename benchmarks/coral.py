@@ -18,6 +18,7 @@ each concurrency level sends --comments requests and reports:
 
     python benchmarks/coral.py [--model original|unbiased|tiny] [--precision fp32[,int8]]
                                [--concurrency 1,8] [--comments 68] [--timeout 0.2] [--warmup 0]
+                               [--env MODERATION_KEY=VALUE ...]
 
 The last line is ``coral-decided: <lowest decided %> late: <answers after the timeout>``.
 """
@@ -189,6 +190,7 @@ def measure(args, precision: str, model: tuple[str, Path, Path], work: Path) -> 
                    MODERATION_CORAL_TIMEOUT=str(args.timeout),
                    MODERATION_RATELIMIT_WEBHOOK="100000 per minute",
                    MODERATION_RATELIMIT_STORAGE_URI=f"sqlite://{work / 'ratelimits.sqlite3'}")
+        env.update(dict(item.split("=", 1) for item in args.env))
         cli(env, "db", "upgrade")
         cli(env, "site", "create", "bench", "--json")
         cli(env, "site", "update", "bench", "--coral-secret", CORAL_SECRET)
@@ -222,6 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", help="a PostgreSQL URL (a schema of its own, dropped after); "
                                                "default: a fresh SQLite file")
     parser.add_argument("--serve-args", default="", help="extra arguments for `moderation serve`")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for the server, e.g. MODERATION_SCORING_LEND_IDLE_MS=0 (repeatable)")
     parser.add_argument("--show-log", type=int, default=0, metavar="CHARS",
                         help="print the end of each server's log")
     args = parser.parse_args(argv)

@@ -81,6 +81,20 @@ def layout(workers: int | None, environ: dict[str, str] | None = None) -> tuple[
     return workers, torch_threads(cores, workers)
 
 
+def share_cores(app, directory: str, workers: int, scoring_threads: int | None):
+    """The ledger through which a worker's pass borrows idle workers' cores (scoring/cores.py), or
+    None: one worker, threads set by the operator (MODERATION_SCORING_THREADS), or lending off."""
+    from . import runtime
+    from .scoring.cores import CoreLedger, ledger_path
+
+    idle = runtime.scorer().settings.lend_idle_ms / 1000
+    if workers < 2 or scoring_threads is None or idle <= 0:
+        return None
+    ledger = CoreLedger.create(ledger_path(directory), workers, scoring_threads, idle)
+    runtime.scorer().lend_cores(ledger)
+    return ledger
+
+
 def prepare_metrics_dir(environ: dict[str, str] | None = None) -> str:
     """prometheus_client's multiprocess mode: every worker writes its samples to files in one
     directory, read together at scrape time; files of an earlier run must not be counted."""
@@ -126,9 +140,11 @@ def run_gunicorn(bind: str, workers: int | None, threads: int, timeout: int) -> 
         os.environ["MODERATION_SCORING_THREADS"] = str(scoring_threads)
         # The app is built already (the command runs in it): it must see the layout too.
         current_app.config["SCORING_THREADS"] = scoring_threads
-    prepare_metrics_dir()
-    logger.info("serving with %d workers x %d request threads, torch threads %s",
-                workers, threads, scoring_threads or os.environ.get("MODERATION_SCORING_THREADS"))
+    metrics_dir = prepare_metrics_dir()
+    ledger = share_cores(current_app, metrics_dir, workers, scoring_threads)
+    logger.info("serving with %d workers x %d request threads, torch threads %s%s",
+                workers, threads, scoring_threads or os.environ.get("MODERATION_SCORING_THREADS"),
+                f" (a lone pass borrows idle workers' cores: up to {workers * scoring_threads})" if ledger else "")
 
     class Server(BaseApplication):
         def load_config(self) -> None:

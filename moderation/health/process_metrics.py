@@ -27,6 +27,7 @@ class Metrics:
     scored: Counter
     failures: Counter
     confirmed: Counter
+    lent: Counter
 
 
 _lock = threading.Lock()
@@ -56,6 +57,9 @@ def metrics() -> Metrics:
                 confirmed=Counter("moderation_scorer_confirmed_fp32",
                                   "Texts scored again at fp32: their reduced-precision score was near a threshold",
                                   registry=None),
+                lent=Counter("moderation_scorer_lent_passes",
+                             "Forward passes that ran on other processes' idle cores as well as their own",
+                             registry=None),
             )
         return _metrics
 
@@ -75,7 +79,7 @@ def collectors() -> list:
         return [MultiProcessCollector(None)]
     m = metrics()
     return [m.requests, m.batch_texts, m.batch_requests, m.queue_wait, m.inference, m.scored, m.failures,
-            m.confirmed]
+            m.confirmed, m.lent]
 
 
 def observe_request(endpoint: str, method: str, status: int, seconds: float) -> None:
@@ -93,6 +97,11 @@ def observe_batch(requests: int, texts: int, waited: float, seconds: float, erro
         m.scored.inc(texts)
     else:
         m.failures.inc()
+
+
+def observe_lent() -> None:
+    """Called by the scorer for each pass that borrowed idle processes' cores (scoring.cores)."""
+    metrics().lent.inc()
 
 
 def observe_confirmed(texts: int) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import kernels, packing
 from .boundaries import Boundaries
+from .cores import CoreLedger
 from .errors import ScorerUnavailable
 from .settings import ScorerSettings, native_bf16
 
@@ -58,6 +59,10 @@ class DetoxifyBackend:
         self._threads_applied = threading.local()
         self.confirmed = 0  # texts computed again at fp32
         self.on_confirmed: Callable[[int], None] | None = None  # told of each such batch (metrics)
+        # Under `moderation serve`: the machine's cores, shared with its other processes; each
+        # pass runs on the threads it holds (its own share, and idle processes' shares).
+        self.cores: CoreLedger | None = None
+        self.on_lent: Callable[[], None] | None = None  # told of each pass that borrowed cores (metrics)
 
     def score(self, texts: Sequence[str], boundaries: Sequence[Boundaries | None] | None = None, *,
               exact: bool = False) -> list[dict[str, float]]:
@@ -67,9 +72,20 @@ class DetoxifyBackend:
         the confirmation margin of one is replaced by its fp32 score. exact: fp32 only (the
         reference `model compare` measures against).
         """
-        self._apply_threads()
         if exact and self.exact_model is None and self.settings.effective_precision != "fp32":
             raise RuntimeError("no fp32 weights kept (SCORING_CONFIRM_MARGIN is 0)")
+        if self.cores is None:
+            self._apply_threads()
+            return self._score(texts, boundaries, exact)
+        with self.cores.pass_threads() as threads:
+            _set_threads(threads)
+            if threads > self.cores.threads_per_slot and self.on_lent is not None:
+                with contextlib.suppress(Exception):  # metrics must never stop scoring
+                    self.on_lent()
+            return self._score(texts, boundaries, exact)
+
+    def _score(self, texts: Sequence[str], boundaries: Sequence[Boundaries | None] | None,
+               exact: bool) -> list[dict[str, float]]:
         model = self.exact_model if exact and self.exact_model is not None else self.model
         unique = list(dict.fromkeys(texts))
         scores = self._forward(model, unique)
@@ -141,6 +157,13 @@ class DetoxifyBackend:
             "fp32_linear_kernel": self.kernel.kernel,
             "fp32_linear_kernel_reason": self.kernel.reason,
         }
+
+
+def _set_threads(threads: int) -> None:
+    import torch
+
+    if torch.get_num_threads() != threads:  # per thread under OpenMP: set in the thread that scores
+        torch.set_num_threads(threads)
 
 
 def load_backend(settings: ScorerSettings) -> DetoxifyBackend:

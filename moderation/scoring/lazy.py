@@ -20,10 +20,14 @@ class LazyScorer:
     """Thread-safe lazy Detoxify scorer; constructing it loads nothing (safe in a gunicorn master)."""
 
     def __init__(self, settings: ScorerSettings, *, observer: BatchObserver | None = None,
-                 on_confirmed: Callable[[int], None] | None = None) -> None:
-        """observer: told of every forward pass; on_confirmed: of texts computed again at fp32."""
+                 on_confirmed: Callable[[int], None] | None = None,
+                 on_lent: Callable[[], None] | None = None) -> None:
+        """observer: told of every forward pass; on_confirmed: of texts computed again at fp32;
+        on_lent: of each pass that borrowed other processes' cores (see lend_cores)."""
         self.settings = settings
         self._on_confirmed = on_confirmed
+        self._on_lent = on_lent
+        self._cores: Any = None
         self._lock = threading.Lock()
         # Without batching, one forward pass at a time all the same: each request thread running
         # its own put up to 8 passes at once on the cores the process was given one torch
@@ -44,6 +48,13 @@ class LazyScorer:
     def _reset_lock(self) -> None:
         self._lock = threading.Lock()
         self._pass_lock = threading.Lock()
+
+    def lend_cores(self, ledger: Any) -> None:
+        """Share the machine's cores with the other processes holding `ledger` (a
+        scoring.cores.CoreLedger): from now on each pass runs on the threads it holds."""
+        self._cores = ledger
+        if self._backend is not None:
+            self._backend.cores = ledger
 
     @property
     def name(self) -> str:
@@ -164,6 +175,8 @@ class LazyScorer:
             try:
                 self._backend = load_backend(self.settings)
                 self._backend.on_confirmed = self._on_confirmed
+                self._backend.on_lent = self._on_lent
+                self._backend.cores = self._cores
             except ScorerUnavailable as exc:
                 self._failure = (str(exc), time.monotonic())
                 raise

@@ -41,6 +41,7 @@ CONFIG_KEYS = {
     "batch_window_ms": "BATCH_WINDOW_MS",
     "batch_max": "BATCH_MAX",
     "batch_company_ms": "BATCH_COMPANY_MS",
+    "lend_idle_ms": "SCORING_LEND_IDLE_MS",
 }
 
 
@@ -71,6 +72,9 @@ class ScorerSettings:
     # The fp32 linear layers' library: torch's default (MKL on x86), oneDNN, or auto (timed at
     # load on the model's largest layer; oneDNN where clearly faster, as on AMD's CPUs).
     kernel: str = "auto"
+    # Under `moderation serve`, a forward pass borrows the cores of the other processes when
+    # none of them has scored for this long (scoring/cores.py; 0: never borrow).
+    lend_idle_ms: float = 100.0
 
     def __post_init__(self) -> None:
         def bad(field: str, expected: str, value: Any) -> ValueError:
@@ -97,6 +101,8 @@ class ScorerSettings:
             raise bad("batch_window_ms", "milliseconds from 0 to 1000", self.batch_window_ms)
         if not 0 <= self.batch_company_ms <= 1000:
             raise bad("batch_company_ms", "milliseconds from 0 to 1000", self.batch_company_ms)
+        if not 0 <= self.lend_idle_ms <= 60000:
+            raise bad("lend_idle_ms", "milliseconds from 0 to 60000 (0: never lend)", self.lend_idle_ms)
         if self.batch_max < 1:
             raise bad("batch_max", "a positive integer (1: no batching)", self.batch_max)
         if self.retry_after < 0:
