@@ -14,8 +14,9 @@ on both). The ledger lets a pass borrow the cores of processes that are not scor
   has wanted or finished a pass for `idle` seconds: a neighbour busy in a rhythm of passes
   (a few ms to tens of ms apart under load) keeps its core, and one that wants a pass while its
   core is lent is seen wanting it, so the lender's next pass does not borrow again;
-- each process writes the time it last wanted or finished a pass in an activity table of the
-  same file (an entry per process id, modulo its size).
+- each process writes the time it last wanted a pass (a request on its way to the scorer, or
+  a pass starting) or finished one in an activity table of the same file (an entry per process
+  id, modulo its size).
 
 A `threading` lock cannot do this (processes), and a semaphore would not release what a killed
 process held; no library found does this for torch thread pools, so it is about a hundred lines
@@ -26,11 +27,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 _ACTIVITY_OFFSET = 4096  # lock bytes before it (one per slot), activity entries from here
 _ENTRIES = 64
@@ -54,6 +58,7 @@ class CoreLedger:
         self.lent = 0  # passes of this process that borrowed at least one other slot
         self._fd: int | None = None
         self._pid: int | None = None
+        self._warned = False
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], slots: int, threads_per_slot: int, idle: float) -> CoreLedger:
@@ -74,15 +79,30 @@ class CoreLedger:
     @contextlib.contextmanager
     def pass_threads(self) -> Iterator[int]:
         """Hold cores for one forward pass; yields how many torch threads it may run on."""
-        fd = self._file()
-        self._mark(fd)
-        held = self._take(fd)
+        try:
+            fd = self._file()
+            self._mark(fd)
+            held = self._take(fd)
+        except OSError as exc:  # the file gone or unreadable: score on this process's share, unshared
+            if not self._warned:
+                self._warned = True
+                logger.warning("core ledger %s unusable (%s): scoring on %d thread(s), lending nothing",
+                               self.path, exc, self.threads_per_slot)
+            yield self.threads_per_slot
+            return
         try:
             yield len(held) * self.threads_per_slot
         finally:
+            # Seen finishing before its slots are free: a pass can outlast `idle`, and a process
+            # starting one the moment these are free must still see this one as active.
+            self._mark(fd)
             for slot in held:
                 fcntl.lockf(fd, fcntl.LOCK_UN, 1, slot)
-            self._mark(fd)
+
+    def want(self) -> None:
+        """Say that this process is about to score (a request is on its way to a pass), so that
+        no other pass borrows its cores meanwhile."""
+        self._mark(self._file())
 
     def _take(self, fd: int) -> list[int]:
         pid = os.getpid()

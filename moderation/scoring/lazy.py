@@ -56,6 +56,11 @@ class LazyScorer:
         if self._backend is not None:
             self._backend.cores = ledger
 
+    def _want_cores(self) -> None:
+        if self._cores is not None:
+            with contextlib.suppress(OSError):  # lending is an optimisation: never fail a request for it
+                self._cores.want()
+
     @property
     def name(self) -> str:
         return f"detoxify-{self.settings.model_type}"
@@ -84,6 +89,7 @@ class LazyScorer:
         if not texts:
             return []
         self._loaded_backend()  # a missing model is this request's ScorerUnavailable, not the batch's
+        self._want_cores()
         try:
             if self._batcher is not None:
                 return self._batcher.score(texts, boundaries)
@@ -98,6 +104,7 @@ class LazyScorer:
         if self._batcher is None or self._backend is None:
             yield
             return
+        self._want_cores()
         announcement = self._batcher.announce()
         try:
             yield

@@ -133,6 +133,19 @@ def _want_a_pass(path: str, waiting, got) -> None:
         time.sleep(0.3)
 
 
+def _want(path: str) -> None:
+    CoreLedger(path, 2, 1, idle=30).want()
+
+
+def test_a_neighbour_with_a_request_on_its_way_keeps_its_core(ledger_file):
+    ledger = CoreLedger.create(ledger_file, 2, 1, idle=30)
+    assert _one_pass(ledger) == 2
+    child = fork.Process(target=_want, args=(ledger_file,))  # a webhook verified, its comment being stored
+    child.start()
+    child.join(30)
+    assert _one_pass(ledger) == 1
+
+
 def test_a_killed_process_gives_its_slots_back(ledger_file):
     CoreLedger.create(ledger_file, 2, 1, idle=0.001)
     neighbour = Neighbour(ledger_file, 2, 0.001)
@@ -142,6 +155,14 @@ def test_a_killed_process_gives_its_slots_back(ledger_file):
     time.sleep(0.01)
     ledger = CoreLedger(ledger_file, 2, 1, idle=0.001)
     assert _one_pass(ledger) == 2  # the kernel released its locks
+
+
+def test_a_missing_ledger_file_scores_on_the_own_share(ledger_file, caplog):
+    ledger = CoreLedger(ledger_file, 2, 3, idle=0.1)  # never created (or deleted since)
+    assert _one_pass(ledger) == 3
+    assert _one_pass(ledger) == 3
+    warnings = [r.getMessage() for r in caplog.records if "core ledger" in r.getMessage()]
+    assert len(warnings) == 1 and "lending nothing" in warnings[0]  # said once, not per pass
 
 
 def test_lending_off_or_one_slot_never_borrows(ledger_file):
