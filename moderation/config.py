@@ -34,8 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "SCORING_CONFIRM_MARGIN": 0.02,
     "SCORING_KERNEL": "auto",
     "SCORING_THREADS": None,
-    # `moderation serve`: a pass borrows the cores of processes idle this long (0: never).
-    "SCORING_LEND_IDLE_MS": 100.0,
+    # `moderation serve`: a pass borrows the cores of processes idle this long (0: never, the default).
+    "SCORING_LEND_IDLE_MS": 0.0,
     "SCORING_MAX_LENGTH": 512,
     "SCORING_BATCH_SIZE": 16,
     "BATCH_WINDOW_MS": 0.0,

@@ -148,7 +148,8 @@ def test_a_lone_webhook_is_scored_on_the_idle_workers_cores_too(site, database_u
         server.wait(timeout=30)
 
 
-def test_cores_are_lent_only_where_serve_divided_them(app, tmp_path):
+def test_cores_are_lent_only_where_serve_divided_them(make_app, tmp_path):
+    app = make_app(SCORING_LEND_IDLE_MS=100)
     with app.app_context():
         from moderation import runtime
 
@@ -159,7 +160,7 @@ def test_cores_are_lent_only_where_serve_divided_them(app, tmp_path):
         assert runtime.scorer()._cores is ledger
 
 
-def test_lending_is_off_with_zero_idle_ms(make_app, tmp_path):
-    app = make_app(SCORING_LEND_IDLE_MS=0)
-    with app.app_context():
-        assert serve.share_cores(app, str(tmp_path), 2, 1) is None
+def test_lending_is_off_by_default_and_with_zero_idle_ms(make_app, tmp_path):
+    for app in (make_app(), make_app(SCORING_LEND_IDLE_MS=0)):
+        with app.app_context():
+            assert serve.share_cores(app, str(tmp_path), 2, 1) is None

@@ -73,8 +73,9 @@ class ScorerSettings:
     # load on the model's largest layer; oneDNN where clearly faster, as on AMD's CPUs).
     kernel: str = "auto"
     # Under `moderation serve`, a forward pass borrows the cores of the other processes when
-    # none of them has scored for this long (scoring/cores.py; 0: never borrow).
-    lend_idle_ms: float = 100.0
+    # none of them has scored for this long (scoring/cores.py; 0: never borrow, the default:
+    # over HTTP on the 2-core build machine the gain was not consistent, see README Serving).
+    lend_idle_ms: float = 0.0
 
     def __post_init__(self) -> None:
         def bad(field: str, expected: str, value: Any) -> ValueError:
