@@ -79,6 +79,7 @@ class CoreLedger:
     @contextlib.contextmanager
     def pass_threads(self) -> Iterator[int]:
         """Hold cores for one forward pass; yields how many torch threads it may run on."""
+        held: list[int] = []
         try:
             fd = self._file()
             self._mark(fd)
@@ -88,6 +89,7 @@ class CoreLedger:
                 self._warned = True
                 logger.warning("core ledger %s unusable (%s): scoring on %d thread(s), lending nothing",
                                self.path, exc, self.threads_per_slot)
+        if not held:
             yield self.threads_per_slot
             return
         try:
