@@ -2,8 +2,8 @@
 
 `moderation serve` gives each of its processes `cores / processes` torch threads: under load,
 one-thread passes side by side use the cores best, but a lone comment then runs on one core
-while the others idle (on the 2-core build machines its pass took 1.4 to 1.7 times as long as
-on both). The ledger lets a pass borrow the cores of processes that are not scoring:
+while the others idle (on a 2-core build machine, in process, its pass took 1.4 to 1.7 times
+as long as on both). The ledger lets a pass borrow the cores of processes that are not scoring:
 
 - one slot per process's share of the cores, each a byte of a file that `moderation serve`
   creates before forking, held with a POSIX (`fcntl`) byte-range lock for the length of a
@@ -18,9 +18,11 @@ on both). The ledger lets a pass borrow the cores of processes that are not scor
   a pass starting) or finished one in an activity table of the same file (an entry per process
   id, modulo its size).
 
-A `threading` lock cannot do this (processes), and a semaphore would not release what a killed
-process held; no library found does this for torch thread pools, so it is about a hundred lines
-here. The pass sets `torch.set_num_threads` in the thread that runs it (scoring.detoxify_backend).
+A `threading` lock cannot do this (processes), and a POSIX semaphore would not give back what a
+killed process held; the standard library's `fcntl` locks do the holding, and what is written
+here is only the policy of when to borrow. Off by default (MODERATION_SCORING_LEND_IDLE_MS=0):
+over HTTP on the build machine the gain for lone comments was not consistent (README, Serving).
+The pass sets `torch.set_num_threads` in the thread that runs it (scoring.detoxify_backend).
 """
 from __future__ import annotations
 
