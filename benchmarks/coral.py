@@ -190,7 +190,7 @@ def measure(args, precision: str, model: tuple[str, Path, Path], work: Path) -> 
                    MODERATION_CORAL_TIMEOUT=str(args.timeout),
                    MODERATION_RATELIMIT_WEBHOOK="100000 per minute",
                    MODERATION_RATELIMIT_STORAGE_URI=f"sqlite://{work / 'ratelimits.sqlite3'}")
-        env.update(dict(item.split("=", 1) for item in args.env))
+        env.update(args.env)
         cli(env, "db", "upgrade")
         cli(env, "site", "create", "bench", "--json")
         cli(env, "site", "update", "bench", "--coral-secret", CORAL_SECRET)
@@ -229,6 +229,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--show-log", type=int, default=0, metavar="CHARS",
                         help="print the end of each server's log")
     args = parser.parse_args(argv)
+    malformed = [item for item in args.env if "=" not in item or not item.startswith("MODERATION_")]
+    if malformed:
+        parser.error(f"--env takes MODERATION_KEY=VALUE, got {malformed}")
+    args.env = dict(item.split("=", 1) for item in args.env)
 
     work = Path(tempfile.mkdtemp(prefix="moderation-coral-"))
     try:

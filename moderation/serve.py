@@ -87,11 +87,12 @@ def share_cores(app, directory: str, workers: int, scoring_threads: int | None):
     from . import runtime
     from .scoring.cores import CoreLedger, ledger_path
 
-    idle = runtime.scorer().settings.lend_idle_ms / 1000
+    scorer = runtime.scorer()
+    idle = scorer.settings.lend_idle_ms / 1000
     if workers < 2 or scoring_threads is None or idle <= 0:
         return None
     ledger = CoreLedger.create(ledger_path(directory), workers, scoring_threads, idle)
-    runtime.scorer().lend_cores(ledger)
+    scorer.lend_cores(ledger)
     return ledger
 
 

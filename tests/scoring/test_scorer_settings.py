@@ -34,6 +34,8 @@ def test_empty_strings_mean_unset():
     ("SCORER_RETRY_AFTER", "soon", "SCORER_RETRY_AFTER: expected a number"),
     ("SCORING_CONFIRM_MARGIN", "2", "SCORING_CONFIRM_MARGIN: expected a number from 0 to 1"),
     ("BATCH_COMPANY_MS", "-5", "BATCH_COMPANY_MS: expected milliseconds from 0 to 1000"),
+    ("SCORING_LEND_IDLE_MS", "soon", "SCORING_LEND_IDLE_MS: expected a number, got 'soon'"),
+    ("SCORING_LEND_IDLE_MS", "-1", "SCORING_LEND_IDLE_MS: expected milliseconds from 0 to 60000 (0: never lend)"),
 ])
 def test_bad_values_name_the_key(key, value, expected):
     with pytest.raises(ValueError) as error:
