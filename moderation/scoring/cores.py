@@ -15,8 +15,9 @@ as long as on both). The ledger lets a pass borrow the cores of processes that a
   (a few ms to tens of ms apart under load) keeps its core, and one that wants a pass while its
   core is lent is seen wanting it, so the lender's next pass does not borrow again;
 - each process writes the time it last wanted a pass (a request on its way to the scorer, or
-  a pass starting) or finished one in an activity table of the same file (an entry per process
-  id, modulo its size).
+  a pass starting) or finished one in an activity table of the same file: an entry it claims
+  once, under a lock, that no living process holds (two processes never share one, whatever
+  their ids; a process that finds no entry free never borrows).
 
 A `threading` lock cannot do this (processes), and a POSIX semaphore would not give back what a
 killed process held; the standard library's `fcntl` locks do the holding, and what is written
@@ -32,16 +33,18 @@ import fcntl
 import logging
 import os
 import struct
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-_ACTIVITY_OFFSET = 4096  # lock bytes before it (one per slot), activity entries from here
+_ACTIVITY_OFFSET = 4096  # lock bytes before it (one per slot, then the claim byte), activity entries from here
+_CLAIM = _ACTIVITY_OFFSET - 1  # locked while a process looks for an activity entry to claim
 _ENTRIES = 64
 _ENTRY = struct.Struct("<qd")  # process id, time.monotonic() (CLOCK_MONOTONIC: one clock for the machine)
-MAX_SLOTS = _ACTIVITY_OFFSET
+MAX_SLOTS = _CLAIM
 
 
 class CoreLedger:
@@ -60,7 +63,10 @@ class CoreLedger:
         self.lent = 0  # passes of this process that borrowed at least one other slot
         self._fd: int | None = None
         self._pid: int | None = None
+        self._entry: int | None = None  # this process's activity entry, once claimed
+        self._claiming = threading.Lock()  # POSIX locks do not keep a process's own threads apart
         self._warned = False
+        self._crowded = False
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], slots: int, threads_per_slot: int, idle: float) -> CoreLedger:
@@ -76,6 +82,7 @@ class CoreLedger:
         if self._fd is None or self._pid != os.getpid():
             self._fd = os.open(self.path, os.O_RDWR)
             self._pid = os.getpid()
+            self._entry = None
         return self._fd
 
     @contextlib.contextmanager
@@ -122,13 +129,62 @@ class CoreLedger:
         return held
 
     def _mark(self, fd: int) -> None:
+        entry = self._claim(fd)
+        if entry is not None:
+            os.pwrite(fd, _ENTRY.pack(os.getpid(), time.monotonic()), _ACTIVITY_OFFSET + entry * _ENTRY.size)
+
+    def _claim(self, fd: int) -> int | None:
+        """This process's entry in the activity table: its own from before, else an empty one or
+        one of a process that has ended, taken under the claim lock so that no two processes take
+        the same. None when every entry belongs to a living process."""
+        if self._entry is not None:
+            return self._entry
+        with self._claiming:
+            if self._entry is None:
+                self._entry = self._claim_one(fd)
+            return self._entry
+
+    def _claim_one(self, fd: int) -> int | None:
         pid = os.getpid()
-        os.pwrite(fd, _ENTRY.pack(pid, time.monotonic()), _ACTIVITY_OFFSET + (pid % _ENTRIES) * _ENTRY.size)
+        fcntl.lockf(fd, fcntl.LOCK_EX, 1, _CLAIM)
+        try:
+            table = os.pread(fd, _ENTRIES * _ENTRY.size, _ACTIVITY_OFFSET)
+            owners = [owner for owner, _ in _ENTRY.iter_unpack(table)]
+            probe = [(_home(pid) + i) % _ENTRIES for i in range(_ENTRIES)]
+            entry = next((i for i in probe if owners[i] == pid), None)
+            if entry is None:
+                entry = next((i for i in probe if owners[i] == 0 or not _alive(owners[i])), None)
+            if entry is not None:
+                os.pwrite(fd, _ENTRY.pack(pid, time.monotonic()), _ACTIVITY_OFFSET + entry * _ENTRY.size)
+        finally:
+            fcntl.lockf(fd, fcntl.LOCK_UN, 1, _CLAIM)
+        if entry is None and not self._crowded:
+            self._crowded = True
+            logger.warning("core ledger %s: every one of its %d activity entries belongs to a running process; "
+                           "this one (%d) scores on its own share and borrows nothing", self.path, _ENTRIES, pid)
+        return entry
 
     def _others_active(self, fd: int, pid: int) -> bool:
+        if self._entry is None:  # unseen by the others: borrowing could take a core they count on
+            return True
         table = os.pread(fd, _ENTRIES * _ENTRY.size, _ACTIVITY_OFFSET)
         since = time.monotonic() - self.idle
         return any(other not in (0, pid) and at > since for other, at in _ENTRY.iter_unpack(table))
+
+
+def _home(pid: int) -> int:
+    """Where a process starts looking for a free activity entry."""
+    return pid % _ENTRIES
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _try_lock(fd: int, slot: int) -> bool:

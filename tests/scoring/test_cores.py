@@ -146,6 +146,50 @@ def test_a_neighbour_with_a_request_on_its_way_keeps_its_core(ledger_file):
     assert _one_pass(ledger) == 1
 
 
+def test_processes_looking_for_an_entry_in_the_same_place_keep_apart(ledger_file, monkeypatch):
+    """Two processes whose ids point at the same activity entry (1 in 64 by chance, which made the
+    test above fail in CI once) each claim their own: the neighbour's want is not overwritten."""
+    from moderation.scoring import cores
+
+    monkeypatch.setattr(cores, "_home", lambda pid: 0)  # inherited by the forked children
+    ledger = CoreLedger.create(ledger_file, 2, 1, idle=30)
+    assert _one_pass(ledger) == 2
+    child = fork.Process(target=_want, args=(ledger_file,))
+    child.start()
+    child.join(30)
+    assert _one_pass(ledger) == 1
+    assert _one_pass(ledger) == 1  # and again: its own mark does not take the neighbour's place
+
+
+def _lone_pass_in_a_child(path: str, got, ready, leave) -> None:
+    got.value = _one_pass(CoreLedger(path, 2, 1, idle=0.001))
+    ready.set()
+    leave.wait(30)
+
+
+def test_with_no_entry_free_a_process_borrows_nothing_until_one_is(ledger_file, monkeypatch, caplog):
+    from moderation.scoring import cores
+
+    monkeypatch.setattr(cores, "_ENTRIES", 1)
+    CoreLedger.create(ledger_file, 2, 1, idle=0.001)
+    got, ready, leave = fork.Value("i", 0), fork.Event(), fork.Event()
+    holder = fork.Process(target=_lone_pass_in_a_child, args=(ledger_file, got, ready, leave))
+    holder.start()
+    try:
+        assert ready.wait(30) and got.value == 2  # alone, it claimed the only entry and borrowed
+        time.sleep(0.01)
+        crowded = CoreLedger(ledger_file, 2, 1, idle=0.001)
+        assert _one_pass(crowded) == 1  # alone too, but unseen by the others: its own share only
+        assert _one_pass(crowded) == 1
+        warnings = [r.getMessage() for r in caplog.records if "activity entries" in r.getMessage()]
+        assert len(warnings) == 1 and "borrows nothing" in warnings[0]
+    finally:
+        leave.set()
+        holder.join(30)
+    time.sleep(0.01)
+    assert _one_pass(crowded) == 2  # the holder has ended: its entry is claimed, and lent to
+
+
 def test_a_killed_process_gives_its_slots_back(ledger_file):
     CoreLedger.create(ledger_file, 2, 1, idle=0.001)
     neighbour = Neighbour(ledger_file, 2, 0.001)
