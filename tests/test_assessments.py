@@ -79,3 +79,24 @@ def test_the_history_partial_lists_every_assessment(make_app):
         html = render_template("settings/_assessments.html", assessments=history(comment(app, "c1").id))
     assert html.count("<tr>") == 3 and "queued" in html and "rejected" in html and "webhook" in html
     assert "toxicity" in html
+
+
+def test_an_unscored_assessment_has_no_scores_and_the_newest_scored_one_is_found(make_app):
+    """An edit the scorer could not score stores SQL NULL (not the JSON value null), so "the newest
+    scored assessment" (what the humans were shown, for the agreement figures) is the earlier one."""
+    from moderation.assessments import latest_for_comments
+
+    app = make_app()
+    credentials = make_site(app)
+    post(app, credentials, "c1", "<p>A stupid idea.</p>")
+    post(make_app(scorer=False), credentials, "c1", "<p>A stupid idea, edited.</p>")
+    rows = _rows(app, "c1")
+    assert [r[1] for r in rows] == ["queued", "pending"] and rows[0][5] and not rows[1][5]
+    with app.app_context():
+        for table in ("assessments", "comment_revisions", "comments"):
+            nulls = db.session.execute(sa.text(f"SELECT scores IS NULL FROM {table} ORDER BY id")).scalars().all()
+            assert [bool(n) for n in nulls] == {"assessments": [False, True], "comment_revisions": [False, True],
+                                                 "comments": [True]}[table], table
+        commented = comment(app, "c1")
+        newest = latest_for_comments([commented.id])[commented.id]
+        assert newest.status == "queued" and newest.scores == rows[0][5]

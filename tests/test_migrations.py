@@ -1,10 +1,19 @@
 """The migrations build exactly the schema the models declare (so `flask db migrate` finds nothing)."""
 from __future__ import annotations
 
+import os
+import secrets
+
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from conftest import _postgres_schema
+from moderation import create_app
 from moderation.extensions import db
+from support import POSTGRES_URL, make_site
+from test_callbacks_support import post
 
 
 def _index_name(change) -> str | None:
@@ -20,3 +29,51 @@ def test_models_match_the_migrated_database(app):
             # reports it as changed there; PostgreSQL compares it properly.
             differences = [d for d in differences if _index_name(d) != "ix_comments_queue"]
     assert differences == []
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path):
+    """An empty database of its own (a file, or a PostgreSQL schema), for migrating step by step."""
+    if not POSTGRES_URL:
+        yield "sqlite:///" + str(tmp_path / "fresh.sqlite3")
+        return
+    schema = f"test_migrate_{os.getpid()}_{secrets.token_hex(3)}"
+    _postgres_schema(POSTGRES_URL, schema)
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        _postgres_schema(POSTGRES_URL, schema, drop=True)
+
+
+def test_scores_stored_as_json_null_become_sql_null(fresh_database_url, tmp_path):
+    """0010: rows that an unscored comment left with the JSON value null hold SQL NULL after it."""
+    from flask_migrate import upgrade
+
+    app = create_app({"DATABASE_URL": fresh_database_url, "SECRET_KEY": "test", "TESTING": True,
+                      "RATELIMIT_STORAGE_URI": "sqlite://" + str(tmp_path / "ratelimits.sqlite3"),
+                      "LEXICON_PATH": str(tmp_path / "lexicon.tsv"),
+                      "DETOXIFY_CHECKPOINT": str(tmp_path / "missing.ckpt"),  # no scorer: the comment waits
+                      "DETOXIFY_CONFIG_DIR": str(tmp_path / "missing-config")})
+    tables = ("comments", "comment_revisions", "assessments")
+
+    def nulls() -> list[bool]:
+        return [bool(db.session.execute(sa.text(f"SELECT scores IS NULL FROM {table}")).scalar_one())
+                for table in tables]
+
+    with app.app_context():
+        upgrade(revision="0009_rescore_states")
+    post(app, make_site(app), "c1", "<p>Kept while the scorer is away.</p>")
+    with app.app_context():
+        # What the models before 0010 wrote for None (SQLite keeps JSON as text; a CAST to its
+        # JSON type, of numeric affinity, would store 0).
+        null = "'null'" if db.engine.dialect.name == "sqlite" else "CAST('null' AS JSON)"
+        for table in tables:
+            db.session.execute(sa.text(f"UPDATE {table} SET scores = {null}"))
+        db.session.commit()
+        assert nulls() == [False, False, False]
+        db.session.remove()
+        upgrade()
+        assert nulls() == [True, True, True]
+        db.session.remove()
+        db.engine.dispose()

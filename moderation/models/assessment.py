@@ -27,7 +27,7 @@ class StoredAssessment(db.Model):
     comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"))
     revision_id: Mapped[int] = mapped_column(sa.ForeignKey("comment_revisions.id", ondelete="CASCADE"))
     model: Mapped[str | None] = mapped_column(sa.String(100))
-    scores: Mapped[dict[str, float] | None] = mapped_column(sa.JSON)
+    scores: Mapped[dict[str, float] | None] = mapped_column(sa.JSON(none_as_null=True))  # unscored: SQL NULL
     matches: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     language: Mapped[str | None] = mapped_column(sa.String(16))

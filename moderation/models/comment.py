@@ -44,7 +44,7 @@ class Comment(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     html: Mapped[str] = mapped_column(sa.Text, default="")
     text: Mapped[str] = mapped_column(sa.Text, default="")
-    scores: Mapped[dict[str, float] | None] = mapped_column(sa.JSON)
+    scores: Mapped[dict[str, float] | None] = mapped_column(sa.JSON(none_as_null=True))  # unscored: SQL NULL
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     matches: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     model: Mapped[str | None] = mapped_column(sa.String(100))

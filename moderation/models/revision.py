@@ -26,7 +26,7 @@ class CommentRevision(db.Model):
     language: Mapped[str | None] = mapped_column(sa.String(16))
     # A comment status, or "superseded": an edit older than the current one, kept as history.
     status: Mapped[str] = mapped_column(sa.String(16))
-    scores: Mapped[dict[str, float] | None] = mapped_column(sa.JSON)
+    scores: Mapped[dict[str, float] | None] = mapped_column(sa.JSON(none_as_null=True))  # unscored: SQL NULL
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     matches: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     model: Mapped[str | None] = mapped_column(sa.String(100))
