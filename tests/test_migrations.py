@@ -48,7 +48,7 @@ def fresh_database_url(tmp_path):
 
 def test_scores_stored_as_json_null_become_sql_null(fresh_database_url, tmp_path):
     """0010: rows that an unscored comment left with the JSON value null hold SQL NULL after it."""
-    from flask_migrate import upgrade
+    from flask_migrate import downgrade, upgrade
 
     app = create_app({"DATABASE_URL": fresh_database_url, "SECRET_KEY": "test", "TESTING": True,
                       "RATELIMIT_STORAGE_URI": "sqlite://" + str(tmp_path / "ratelimits.sqlite3"),
@@ -62,9 +62,10 @@ def test_scores_stored_as_json_null_become_sql_null(fresh_database_url, tmp_path
                 for table in tables]
 
     with app.app_context():
-        upgrade(revision="0009_rescore_states")
+        upgrade()
     post(app, make_site(app), "c1", "<p>Kept while the scorer is away.</p>")
     with app.app_context():
+        downgrade(revision="0009_rescore_states")  # the later migrations' own downgrades, too
         # What the models before 0010 wrote for None (SQLite keeps JSON as text; a CAST to its
         # JSON type, of numeric affinity, would store 0).
         null = "'null'" if db.engine.dialect.name == "sqlite" else "CAST('null' AS JSON)"

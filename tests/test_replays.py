@@ -125,8 +125,67 @@ def test_the_same_delivery_twice_at_once_is_stored_once(app, site):
     assert sum("Idempotent-Replayed" not in a.headers for a in answers) == 1
     assert {a.json()["id"] for a in answers} == {answers[0].json()["id"]}
     assert state(app)["revisions"] == [(1, "approved", "What a lovely park.")]
+    # A copy answered `pending` was promised a callback: the decision is sent once, whatever the count.
+    told_pending = any(a.json()["status"] == "pending" for a in answers)
+    assert _callbacks(app) == ([(answers[0].json()["id"], "approved")] if told_pending else [])
     later, _, _ = send(app.test_client(), site.secret, {}, raw=body, headers=headers)
     assert later.status_code == 200 and later.get_json()["status"] == "approved"
+
+
+def _scoring_held(app):
+    """Hold this app's next forward pass until released: a delivery stays `pending` meanwhile."""
+    scorer = app.extensions["moderation.scorer"]
+    entered, release = threading.Event(), threading.Event()
+    score = scorer.score
+
+    def held(*args, **kwargs):
+        entered.set()
+        assert release.wait(30), "the test never released the pass"
+        return score(*args, **kwargs)
+
+    scorer.score = held
+    return entered, release
+
+
+def _callbacks(app) -> list[tuple[int, str]]:
+    from moderation.models import OutboxMessage
+
+    with app.app_context():
+        return [(m.comment_id, m.payload["data"]["status"])
+                for m in db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))]
+
+
+def test_a_retry_answered_pending_while_the_first_is_scored_gets_the_decision_by_callback(app, site):
+    """A publisher whose request timed out sends the delivery again while it is still being scored.
+    The retry is answered what the first had stored, `202 pending`, and DESIGN promises a callback
+    after `pending`: the decision the first request then makes must be sent as one."""
+    body = json.dumps(comment_payload("c1", "<p>What a lovely park.</p>")).encode()
+    headers = sign(site.secret, body, message_id="msg_timed_out")
+    entered, release = _scoring_held(app)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(send, app.test_client(), site.secret, {}, raw=body, headers=headers)
+        assert entered.wait(30)
+        retry, _, _ = send(app.test_client(), site.secret, {}, raw=body, headers=headers)
+        assert retry.status_code == 202 and retry.get_json()["status"] == "pending"
+        assert retry.headers["Idempotent-Replayed"] == "true"
+        release.set()
+        answered = first.result(timeout=60)[0]
+    assert answered.status_code == 200 and answered.get_json()["status"] == "approved"
+    assert _callbacks(app) == [(answered.get_json()["id"], "approved")]
+    again, _, _ = send(app.test_client(), site.secret, {}, raw=body, headers=headers)
+    assert again.status_code == 200 and again.get_json()["status"] == "approved"  # answered as decided now
+    assert len(_callbacks(app)) == 1
+
+
+def test_a_delivery_decided_at_once_owes_no_callback(app, site):
+    """Only a `pending` answer promises a callback: a first answer with the decision, or a retry
+    after it, queues none."""
+    body = json.dumps(comment_payload("c1", "<p>What a lovely park.</p>")).encode()
+    headers = sign(site.secret, body, message_id="msg_once")
+    for _ in range(2):
+        answer, _, _ = send(app.test_client(), site.secret, {}, raw=body, headers=headers)
+        assert answer.status_code == 200 and answer.get_json()["status"] == "approved"
+    assert _callbacks(app) == []
 
 
 class served:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..callbacks.outbox import enqueue_comment_moderated
 from ..comments.locks import lock_for_edit
 from ..comments.payload import payload
 from ..comments.revisions import SUPERSEDED, find_comment, has_body, last_number, latest_revision
@@ -87,7 +88,14 @@ _FORGET_DELIVERIES = sa.delete(_DELIVERIES).where(_DELIVERIES.c.site_id == sa.bi
                                                   _DELIVERIES.c.received_at < sa.bindparam("d_before"))
 _ADD_DELIVERY = sa.insert(_DELIVERIES).returning(_DELIVERIES.c.id)
 _ANSWER_DELIVERY = (sa.update(_DELIVERIES).where(_DELIVERIES.c.id == sa.bindparam("d_id"))
-                    .values(status_code=sa.bindparam("d_status_code"), answer=sa.bindparam("d_answer")))
+                    .values(status_code=sa.bindparam("d_status_code"), answer=sa.bindparam("d_answer"))
+                    .returning(_DELIVERIES.c.callback_owed))
+# Only while the stored answer is still `202 pending`: once the first copy has stored its decision,
+# this matches nothing (on PostgreSQL the row lock makes it wait for that commit, then re-check).
+_OWE_CALLBACK = (sa.update(_DELIVERIES).where(_DELIVERIES.c.site_id == sa.bindparam("d_site_id"),
+                                              _DELIVERIES.c.webhook_id == sa.bindparam("d_webhook_id"),
+                                              _DELIVERIES.c.status_code == 202)
+                 .values(callback_owed=True))
 
 
 def _earlier_delivery(site: Site, key: str) -> Received | None:
@@ -96,6 +104,24 @@ def _earlier_delivery(site: Site, key: str) -> Received | None:
         return None
     answer = dict(delivery.answer)
     return Received(delivery.comment_id, answer.get("status", ""), answer, delivery.status_code, True)
+
+
+def _answered_as_then(site: Site, key: str, earlier: Received) -> Received:
+    """A copy of a delivery seen before gets the answer the first copy stored.
+
+    That answer is `202 pending` while the first copy is still deciding (a publisher's retry after
+    its own timeout comes then), and `pending` promises a callback. The first copy decides without
+    one, so the delivery is marked as owing it (committed before this answer goes out); the first
+    copy queues the callback when it stores its decision. When it has stored it meanwhile, this
+    copy is answered with the decision instead.
+    """
+    if earlier.status_code != 202:
+        return earlier
+    owed = db.session.execute(_OWE_CALLBACK, {"d_site_id": site.id, "d_webhook_id": key}).rowcount
+    db.session.commit()
+    if owed:
+        return earlier
+    return _earlier_delivery(site, key) or earlier
 
 
 def store_comment(site: Site, incoming: IncomingComment, *, source: str = "webhook") -> Stored:
@@ -214,7 +240,7 @@ def receive(site: Site, incoming: IncomingComment, *, webhook_id: str | None,
     """Store, commit, decide and commit a delivery; a webhook-id seen before is answered as then."""
     key = _delivery_key(webhook_id) if webhook_id else None
     if key is not None and (earlier := _earlier_delivery(site, key)) is not None:
-        return earlier
+        return _answered_as_then(site, key, earlier)
     delivery_ids: list[int] = []
 
     def remember(stored: Stored, retry: bool) -> None:
@@ -238,14 +264,17 @@ def receive(site: Site, incoming: IncomingComment, *, webhook_id: str | None,
         stored = store_received(site, incoming, source=source, before_commit=remember)
     except _AlreadyAnswered as answered:
         db.session.rollback()
-        return answered.earlier
+        assert key is not None
+        return _answered_as_then(site, key, answered.earlier)
     if stored.revision is None:
         return _answer(stored.comment, replayed=stored.replayed)
     decide_revisions(site, [stored.comment], [stored.revision], scorer, actor_type="model", notify=False,
                      source=source)
     received = _answer(stored.comment, replayed=False)
     if delivery_ids:
-        db.session.execute(_ANSWER_DELIVERY, {"d_id": delivery_ids[0], "d_status_code": received.status_code,
-                                              "d_answer": received.body})
+        owed = db.session.execute(_ANSWER_DELIVERY, {"d_id": delivery_ids[0], "d_status_code": received.status_code,
+                                                     "d_answer": received.body}).scalar()
+        if owed and received.status != "pending":  # still pending: the worker's decision calls back
+            enqueue_comment_moderated(site, stored.comment)
     db.session.commit()
     return received

@@ -25,4 +25,7 @@ class Delivery(db.Model):
     comment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comments.id", ondelete="SET NULL"))
     status_code: Mapped[int] = mapped_column(sa.Integer)
     answer: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    # A copy of this delivery was answered `pending` while the first was still deciding: the
+    # decision it then makes is owed to the publisher as a callback (DESIGN, Callbacks).
+    callback_owed: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
