@@ -10,7 +10,7 @@ from importlib import resources
 import ahocorasick
 
 from .lexicon_files import read_lexicon_tsv
-from .normalise import CYRILLIC, LATIN, MASK, Skeleton, fold_term, script_of, term_runs, variants
+from .normalise import CYRILLIC, LATIN, MASK, MAX_MASKED, Skeleton, fold_term, script_of, term_runs, variants
 from .terms import Term
 
 SITE_LANGUAGE = "any"  # language of site banned/suspect words
@@ -71,8 +71,7 @@ class Lexicon:
             keys = entries.setdefault(script, {})
             runs = term_runs(term.term, script)
             keys.setdefault(key, []).append((term, runs, False))
-            for masked in _masked_keys(key):
-                masked_runs = tuple(1 if c == MASK else r for c, r in zip(masked, runs))
+            for masked, masked_runs in _masked_keys(key, runs).items():
                 keys.setdefault(masked, []).append((term, masked_runs, False))
             if " " in key:  # "d u m b a s s" loses the space between the words
                 joined = "".join(term.term.split())
@@ -141,11 +140,42 @@ class Lexicon:
                     yield Match(term.term, term.category, start, end, term.severity, term.language)
 
 
-def _masked_keys(key: str) -> list[str]:
-    """The key with one inner letter hidden, for "k*ke"; short keys are left alone (too many collisions)."""
+def _masked_keys(key: str, runs: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """The key with inner letters hidden, each with the runs a text must have.
+
+    One letter of the folded key ("k*ke"; a doubled letter counts once: "ni*er"), or a run of
+    one to MAX_MASKED letters of the term as spelled ("nig*er", "n**ger", "n***er"), within one
+    word, keeping its first and last letters and at least three in all, and hiding at most half
+    of them. Keys of fewer than four letters are left alone (too many collisions).
+    """
     if sum(c.isalpha() for c in key) < 4:
-        return []
-    return [key[:i] + MASK + key[i + 1:] for i in range(1, len(key)) if key[i].isalpha()]
+        return {}
+    found = {key[:i] + MASK + key[i + 1:]: runs[:i] + (1,) + runs[i + 1:]
+             for i in range(1, len(key)) if key[i].isalpha()}
+    spelled = "".join(c * r for c, r in zip(key, runs))
+    offset = 0
+    for word in spelled.split(" "):
+        for hidden in range(1, MAX_MASKED + 1):
+            if len(word) - hidden < 3 or hidden > len(word) // 2 or not word.isalpha():
+                break
+            for start in range(offset + 1, offset + len(word) - hidden):
+                masked = spelled[:start] + MASK * hidden + spelled[start + hidden:]
+                found.setdefault(*_collapsed(masked))
+        offset += len(word) + 1
+    return found
+
+
+def _collapsed(spelled: str) -> tuple[str, tuple[int, ...]]:
+    """A spelled-out key folded as text is: a doubled letter becomes one with run 2; MASKs stay apart."""
+    chars: list[str] = []
+    runs: list[int] = []
+    for c in spelled:
+        if chars and c == chars[-1] and c not in (MASK, " "):
+            runs[-1] = 2
+        else:
+            chars.append(c)
+            runs.append(1)
+    return "".join(chars), tuple(runs)
 
 
 def _outermost(matches: set[Match]) -> list[Match]:

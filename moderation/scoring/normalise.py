@@ -45,10 +45,12 @@ _LEET = {
             "@": "a", "$": "s", "!": "i", "€": "e"},
     CYRILLIC: {"0": "о", "3": "з", "4": "ч", "6": "б", "8": "в", "@": "а", "$": "с", "€": "е"},
 }
-# A masking character inside a word stands for one hidden letter ("k*ke"); matched by
-# lexicon keys with one letter replaced by MASK.
+# A masking character inside a word stands for one hidden letter ("k*ke"), a run of them
+# between letters for as many ("n**ger", up to MAX_MASKED); matched by lexicon keys with
+# letters replaced by MASK (scoring/lexicon.py).
 MASK = "?"
 _MASKS = frozenset("*#%")
+MAX_MASKED = 3
 # Words of one letter that may stand before a spaced-out term ("you are a n i g g e r"), per skeleton.
 _ONE_LETTER_WORDS = {LATIN: frozenset("aeiouy"), CYRILLIC: frozenset("аивкосуя")}
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
@@ -138,8 +140,20 @@ def _variants_by_units(text: str, script: str) -> tuple[Skeleton, ...]:
 
 
 def _masked(units: list[Unit]) -> list[Unit]:
-    return [(MASK, u[1], u[2], "L") if u[0] in _MASKS and 0 < i < len(units) - 1
-            and units[i - 1][3] == "L" and units[i + 1][3] == "L" else u for i, u in enumerate(units)]
+    """Each run of up to MAX_MASKED masking characters with a letter on both sides becomes as many MASKs."""
+    out = list(units)
+    i = 0
+    while i < len(units):
+        if units[i][0] not in _MASKS:
+            i += 1
+            continue
+        end = i
+        while end < len(units) and units[end][0] in _MASKS:
+            end += 1
+        if 0 < i and end < len(units) and end - i <= MAX_MASKED and units[i - 1][3] == "L" and units[end][3] == "L":
+            out[i:end] = [(MASK, u[1], u[2], "L") for u in units[i:end]]
+        i = end
+    return out
 
 
 def fold_term(term: str, script: str) -> str:

@@ -50,6 +50,11 @@ OBFUSCATED = [
     ("\uff4b\uff49\uff4b\uff45", "kike", "\uff4b\uff49\uff4b\uff45"),  # fullwidth
     ("k\u200bike", "kike", "k\u200bike"),  # zero-width space
     ("k*ke", "kike", "k*ke"),
+    ("you n**ger", "nigger", "n**ger"),  # a run of masks hides as many letters
+    ("n***er!", "nigger", "n***er"),
+    ("nig*er", "nigger", "nig*er"),  # one of a doubled letter
+    ("n##ga", "nigga", "n##ga"),
+    ("sand n**ger", "sand nigger", "sand n**ger"),
     ("$pics", "spic", "$pics"),
     ("Paki's shop", "paki", "Paki's"),
     ("sand n1gger", "sand nigger", "sand n1gger"),
@@ -166,3 +171,21 @@ def test_a_doubled_letter_in_a_term_needs_a_double_in_the_text():
     lexicon = Lexicon.default()
     assert lexicon.find("Niger and Nigeria border each other") == []
     assert [m.term for m in lexicon.find("niggggger")] == ["nigger"]
+
+
+@pytest.mark.parametrize("text", [
+    "n****r",  # more than half the letters hidden: could be anything
+    "k**e",  # a four-letter term: one hidden letter at most ("k*ke")
+    "n**er",  # as many masks as hidden letters: "n**er" is not six letters long
+    "the **very** best", "5**2 is 25", "a**b", "**nigger",  # no letter on both sides of the run
+    "n" + "*" * 40 + "r",
+])
+def test_masked_letters_need_enough_of_the_term_shown(text):
+    assert [m.term for m in Lexicon.default().find(text) if m.term in ("nigger", "kike")] == (
+        ["nigger"] if text == "**nigger" else [])
+
+
+def test_site_words_see_through_masked_letters():
+    words = Lexicon.from_words(["scumbag"], "banned_word")
+    assert [m.term for m in words.find("what a sc**bag")] == ["scumbag"]
+    assert words.find("what a s*****g") == []
