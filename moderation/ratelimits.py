@@ -105,4 +105,14 @@ def init_app(app: Flask) -> None:
 
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = default_storage_uri(app.instance_path)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://", "redis+")):
+        # redis-py waits for the OS to give up on a host that does not answer (minutes): the
+        # counters are a few hundred microseconds away or not worth waiting for.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
+    # The store down: sign-in and the Perspective API count in the process rather than fail
+    # (the webhook's own counters do the same, ingest/quota.py).
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
+    # One Limiter serves every app of the process, and init_app binds this app's store without
+    # forgetting that an earlier app's was found down (only the tests build several apps).
+    limiter._storage_dead = False

@@ -6,6 +6,7 @@ import multiprocessing
 import secrets
 
 import pytest
+from limits.storage import Storage
 
 from moderation import create_app
 from review_support import login, make_user
@@ -117,9 +118,60 @@ def test_sign_in_limit_holds_across_processes(make_app, site, storage):
     assert statuses == [200] * 4 + [429] * 4
 
 
-def test_storage_down_counts_nothing_and_refuses_no_publisher(make_app):
-    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1", RATELIMIT_WEBHOOK="1 per minute")
+class Unreachable(Storage):
+    """A counters' store that is down: every call fails as a refused connection does, and is counted."""
+
+    STORAGE_SCHEME = ["unreachable"]
+    calls = 0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    @property
+    def base_exceptions(self):
+        return ConnectionError
+
+    def _fail(self, *args, **kwargs):
+        type(self).calls += 1
+        raise ConnectionError("connection refused")
+
+    incr = get = get_expiry = reset = clear = _fail
+
+    def check(self) -> bool:
+        type(self).calls += 1
+        return False
+
+
+def test_storage_down_counts_in_the_process_and_refuses_no_publisher_within_its_quota(make_app, caplog):
+    """With the shared store down, each process counts on its own (a publisher within its quota is never
+    refused; past it, it is, as in a single process), and asks the store again only after a pause."""
+    Unreachable.calls = 0
+    app = make_app(RATELIMIT_STORAGE_URI="unreachable://", RATELIMIT_WEBHOOK="2 per minute")
     credentials = make_site(app, "nostore")
     client = app.test_client()
-    for n in range(2):
-        assert signed_post(client, "nostore", credentials.secret, comment_payload(f"n{n}")).status_code == 200
+    statuses = [signed_post(client, "nostore", credentials.secret, comment_payload(f"n{n}")).status_code
+                for n in range(4)]
+    assert statuses == [200, 200, 429, 429]
+    assert Unreachable.calls == 1, "each request waited on the store that is down"
+    said = [r.getMessage() for r in caplog.records if "rate limit storage" in r.getMessage()]
+    assert len(said) == 1 and "counting in this process" in said[0]
+
+
+def test_storage_down_still_signs_moderators_in_and_limits_guessing(make_app, site):
+    """Sign-in answers (no 500) and its per-email limit holds in the process (Flask-Limiter's fallback)."""
+    app = make_app(RATELIMIT_STORAGE_URI="unreachable://", RATELIMIT_LOGIN_EMAIL="3 per 15 minutes")
+    make_user(app, "mod@news.example")
+    client = app.test_client()
+    assert login(client, "mod@news.example").status_code == 302  # the right password: signed in
+    other = app.test_client()
+    statuses = [login(other, "mod@news.example", "wrong password!").status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_redis_storage_gives_up_quickly_by_default(make_app):
+    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1")
+    options = app.config["RATELIMIT_STORAGE_OPTIONS"]
+    assert 0 < options["socket_connect_timeout"] <= 1 and 0 < options["socket_timeout"] <= 1
+    kept = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1", RATELIMIT_STORAGE_OPTIONS={"socket_timeout": 5})
+    assert kept.config["RATELIMIT_STORAGE_OPTIONS"] == {"socket_timeout": 5}
+    assert "RATELIMIT_STORAGE_OPTIONS" not in make_app().config  # the SQLite file takes none
