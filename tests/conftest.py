@@ -139,3 +139,18 @@ def post_comment(client, site):
         return client.post(f"/api/v1/sites/{slug or site.slug}/comments", data=body, headers=signed)
 
     return post
+
+
+@pytest.fixture
+def fresh_database(tmp_path):
+    """An empty database of its own (a file, or a PostgreSQL schema), for walking the migrations."""
+    if not POSTGRES_URL:
+        yield "sqlite:///" + str(tmp_path / "migrate.sqlite3")
+        return
+    schema = f"test_mig_{os.getpid()}_{secrets.token_hex(3)}"
+    _postgres_schema(POSTGRES_URL, schema)
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        _postgres_schema(POSTGRES_URL, schema, drop=True)

@@ -1,18 +1,13 @@
 """The migrations build exactly the schema the models declare (so `flask db migrate` finds nothing)."""
 from __future__ import annotations
 
-import os
-import secrets
-
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from conftest import _postgres_schema
 from moderation import create_app
 from moderation.extensions import db
-from support import POSTGRES_URL, make_site
+from support import make_site
 from test_callbacks_support import post
 
 
@@ -31,26 +26,11 @@ def test_models_match_the_migrated_database(app):
     assert differences == []
 
 
-@pytest.fixture
-def fresh_database_url(tmp_path):
-    """An empty database of its own (a file, or a PostgreSQL schema), for migrating step by step."""
-    if not POSTGRES_URL:
-        yield "sqlite:///" + str(tmp_path / "fresh.sqlite3")
-        return
-    schema = f"test_migrate_{os.getpid()}_{secrets.token_hex(3)}"
-    _postgres_schema(POSTGRES_URL, schema)
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        _postgres_schema(POSTGRES_URL, schema, drop=True)
-
-
-def test_scores_stored_as_json_null_become_sql_null(fresh_database_url, tmp_path):
+def test_scores_stored_as_json_null_become_sql_null(fresh_database, tmp_path):
     """0010: rows that an unscored comment left with the JSON value null hold SQL NULL after it."""
     from flask_migrate import downgrade, upgrade
 
-    app = create_app({"DATABASE_URL": fresh_database_url, "SECRET_KEY": "test", "TESTING": True,
+    app = create_app({"DATABASE_URL": fresh_database, "SECRET_KEY": "test", "TESTING": True,
                       "RATELIMIT_STORAGE_URI": "sqlite://" + str(tmp_path / "ratelimits.sqlite3"),
                       "LEXICON_PATH": str(tmp_path / "lexicon.tsv"),
                       "DETOXIFY_CHECKPOINT": str(tmp_path / "missing.ckpt"),  # no scorer: the comment waits

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +10,7 @@ from cryptography.fernet import Fernet
 from moderation import create_app
 from moderation.encryption import PREFIX, SecretBox, SecretKeyError
 from moderation.extensions import db
-from support import POSTGRES_URL, comment_payload, sign
+from support import comment_payload, sign
 from test_coral import CORAL_SECRET, coral_post, coral_request
 
 KEY_A = Fernet.generate_key().decode()
@@ -152,25 +150,6 @@ def test_coral_secrets_longer_than_the_column_allows_are_refused(app, site):
 
 
 # --- the migration --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fresh_database(tmp_path):
-    """An empty database of its own (a schema on PostgreSQL), for walking the migrations."""
-    if not POSTGRES_URL:
-        yield "sqlite:///" + str(tmp_path / "migrate.sqlite3")
-        return
-    from moderation.config import database_uri
-
-    schema = f"test_mig_{os.getpid()}_{secrets.token_hex(3)}"
-    engine = sa.create_engine(database_uri({"DATABASE_URL": POSTGRES_URL}, "/tmp"))
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
 
 
 def test_migration_encrypts_existing_rows_when_a_key_is_set_and_downgrade_decrypts(fresh_database, tmp_path):
