@@ -273,6 +273,27 @@ def test_any_failure_while_storing_answers_withheld(coral, monkeypatch, caplog):
     assert any("SYSTEM_WITHHELD" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.parametrize("failure", [
+    __import__("sqlalchemy").exc.OperationalError("SELECT sites", {}, Exception("server closed the connection")),
+    RuntimeError("the Coral secret cannot be decrypted"),
+])
+def test_a_failure_before_the_signature_is_checked_answers_withheld_not_an_error(coral, monkeypatch, caplog,
+                                                                                  failure):
+    """Looking the site up (the database) fails: Coral must not get the 503 or 500 it would publish on."""
+    from moderation.ingest import views
+
+    def broken(slug):
+        raise failure
+
+    monkeypatch.setattr(views, "load_site", broken)
+    with caplog.at_level("ERROR", logger="moderation.ingest.coral"):
+        response = coral_post(coral.test_client(), coral_request("Fine words about the park."))
+    assert response.status_code == 200 and response.get_json() == {"status": "SYSTEM_WITHHELD",
+                                                                   "actions": CORAL_FLAG}
+    assert any("SYSTEM_WITHHELD" in r.getMessage() for r in caplog.records)
+    assert stored(coral) == []
+
+
 def test_slow_storing_does_not_delay_the_answer_and_the_comment_is_kept(coral, monkeypatch):
     from moderation.ingest import coral as adapter
 

@@ -186,6 +186,22 @@ def test_database_unreachable_answers_503_stores_nothing_and_the_retry_succeeds(
 
 
 @needs_postgres
+def test_database_unreachable_tells_coral_withheld_not_503(make_app, proxied):
+    """Coral publishes on anything but a 2xx: with the database down its comment is held instead."""
+    from test_coral import CORAL_SECRET, coral_post, coral_request
+
+    proxy, url = proxied
+    direct = make_app()
+    app = make_app(DATABASE_URL=url, CORAL_TIMEOUT=5.0)
+    make_site(direct, coral_secret=CORAL_SECRET)
+    assert coral_post(app.test_client(), coral_request("Fine words about the park.")).status_code == 200
+    proxy.cut()
+    refused = coral_post(app.test_client(), coral_request("More fine words about the park."))
+    assert refused.status_code == 200 and refused.get_json()["status"] == "SYSTEM_WITHHELD"
+    proxy.restore()
+
+
+@needs_postgres
 def test_database_restarted_between_store_and_decision_keeps_the_comment_pending(make_app, proxied, monkeypatch):
     """The connection drops after the comment was committed, while it is scored: 503, and the comment waits."""
     from moderation import decisions  # the one decision path every caller (the webhook included) goes through

@@ -22,6 +22,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from .. import runtime
 from ..decisions import decide_revisions
@@ -72,6 +73,13 @@ def store_and_decide(app: Flask, site_id: int, coral: CoralRequest, scorer: Lazy
         return stored.comment.id, stored.comment.status, coral_answer(stored.comment)
 
 
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: the session is discarded with the request
+        logger.debug("rollback after a failed Coral request failed too", exc_info=True)
+
+
 @bp.post("/sites/<site>/integrations/coral")
 def coral_phase(site: str):
     """Coral's external moderation phase for one new or edited comment."""
@@ -86,6 +94,16 @@ def coral_phase(site: str):
         logger.warning("Coral request for site %s over the webhook quota; answering SYSTEM_WITHHELD", site)
         count_answer("refused")
         g.decision = "withheld"
+        return jsonify(held())
+    except (Problem, HTTPException):
+        raise  # not Coral's request (no JSON, unknown site, bad signature): Coral never sends these
+    except Exception:
+        # Our failure before the signature could be checked (the database down: 503 elsewhere; a
+        # secret that cannot be decrypted): any error status would make Coral publish the comment.
+        logger.exception("Coral request for site %s failed before its signature was checked; "
+                         "answering SYSTEM_WITHHELD", site)
+        _rollback_quietly()
+        count_answer("error")
         return jsonify(held())
     try:
         coral = parse_signed(parse_coral, body, "the Coral request")
