@@ -201,8 +201,11 @@ def decide(
     - A score at or above ``reject`` rejects, at or above ``review`` queues.
     - A language the model does not cover queues, and its scores can then only queue.
     - ``scores`` None (the scorer is down) never approves: "pending" unless a word list or
-      the lexicon already decided. Scores that are not finite numbers from 0 to 1, or that
-      lack a category the policy uses (see ``unusable_scores``), count as no scores.
+      the lexicon already decided. Premoderation and an uncovered language do not decide
+      alone then (only a model score, a word list or a human moves a comment out of
+      "pending"): the comment waits for its scores, and is queued with them. Scores that
+      are not finite numbers from 0 to 1, or that lack a category the policy uses (see
+      ``unusable_scores``), count as no scores.
     """
     problem = unusable_scores(scores, policy, categories) if scores is not None else None
     if problem is not None:
@@ -239,10 +242,10 @@ def decide(
                 queued = True
     if unsupported:
         reasons.append({"code": "unsupported_language", "language": language})
-        queued = True
+        queued = queued or scores is not None
     if policy.premoderation:
         reasons.append({"code": "premoderation"})
-        queued = True
+        queued = queued or scores is not None
 
     if rejected:
         status = "rejected"

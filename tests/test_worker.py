@@ -46,6 +46,23 @@ def test_worker_decides_pending_comments_and_audits_them(make_app):
     assert sorted(m.payload["data"]["external_id"] for m in outbox(app)) == ["c0", "c1", "c2"]
 
 
+def test_a_premoderated_comment_waits_for_its_scores_then_is_queued_with_them(make_app):
+    """With the scorer down a premoderated site's comment stays `pending` (DESIGN: only a score,
+    a word list or a human moves it); the worker scores it and queues it with its scores."""
+    intake = make_app(scorer=False)
+    credentials = make_site(intake, callback_url="http://127.0.0.1:9/hooks")
+    premoderate(intake)
+    answer = post(intake, credentials, "c1", "<p>Fine words.</p>")
+    assert answer.status_code == 202 and answer.get_json()["status"] == "pending"
+    app = make_app()
+    with app.app_context():
+        assert Worker(app, clock=Clock()).pending.step() == 1
+    decided = comment(app, "c1")
+    assert decided.status == "queued" and decided.scores and decided.decided_by == "model"
+    assert {"code": "premoderation"} in decided.reasons
+    assert [m.payload["data"]["status"] for m in outbox(app)] == ["queued"]
+
+
 def still_scoring(monkeypatch) -> None:
     """The webhook stores and commits the revision as `pending`, then is (still) scoring it: from
     the worker's side nothing more is in the database, as while a real webhook scores."""

@@ -111,6 +111,20 @@ def test_premoderation_queues_everything_not_rejected():
     assert decide(LOW, [BANNED], policy).status == "rejected"
 
 
+def test_without_scores_only_words_leave_pending():
+    """DESIGN: only a model score, a word list or a human moves a comment out of `pending`. With the
+    scorer down, premoderation and an uncovered language wait for the scores (the worker then
+    queues the comment, with them); a word list or the lexicon still decides."""
+    premoderated = Policy(DEFAULT_POLICY.thresholds, premoderation=True)
+    covered = frozenset({"en"})
+    for decision in (decide(None, [], premoderated),
+                     decide(None, [], DEFAULT_POLICY, language="hy", covered_languages=covered)):
+        assert decision.status == "pending"
+    assert decide(None, [SUSPECT], premoderated).status == "queued"
+    assert decide(None, [BANNED], premoderated, language="hy", covered_languages=covered).status == "rejected"
+    assert decide({**LOW, "toxicity": float("nan")}, [], premoderated).status == "pending"
+
+
 def test_policy_is_hashable_and_immutable():
     policy = Policy({"toxicity": Threshold(0.5, 0.9)}, ("a",))
     assert hash(policy) == hash(Policy({"toxicity": Threshold(0.5, 0.9)}, ("a",)))
