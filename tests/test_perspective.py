@@ -261,6 +261,22 @@ def test_stored_analyses_are_scored_texts_not_comments(app, client, key):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
 
 
+def test_stored_analyses_are_decided_with_the_sites_own_lexicon_terms(app, client, key):
+    """A key belongs to a site: its policy and its lexicon (the terms editors added for it), as its webhook."""
+    from moderation.lexicon.store import add_terms
+    from moderation.models import ScoredText, Site
+    from moderation.scoring.terms import Term
+
+    with app.app_context():
+        site = db.session.scalar(sa.select(Site).where(Site.slug == "news"))
+        add_terms([Term("blorpface", "slur", "en", 3)], site_id=site.id, actor_type="cli", actor_id="test")
+        db.session.commit()
+    analyze(client, key, request_body("What a blorpface he is", "TOXICITY", doNotStore=False))
+    with app.app_context():
+        [row] = db.session.scalars(sa.select(ScoredText)).all()
+        assert row.status == "queued", "the site's own term holds it for review, as its webhook would"
+
+
 def test_purge_keeps_texts_for_the_retention_period(app, client, key):
     from datetime import timedelta
 

@@ -121,7 +121,7 @@ def analyze(key: ApiKey, request: AnalyzeRequest, scorer: LazyScorer) -> dict[st
         # dropUnsupportedAttributes with a language no attribute supports: nothing to score.
         return answer
     version, policy = current_policy(key.site)
-    [assessment] = assess([plain], policy, scorer, lexicon=lexicon(), languages=[language])
+    [assessment] = assess([plain], policy, scorer, lexicon=lexicon(key.site_id), languages=[language])
     if assessment.scores is None:
         # "inference failed: <library message>": only the first part, the rest may quote the text.
         raise unavailable((assessment.error or "no scores").split(":")[0])
