@@ -173,7 +173,7 @@ def policy_import(slug: str, file, actor: str | None, note: str | None) -> None:
     """Save FILE (JSON, '-' for stdin) as the site's new policy version."""
     from .auth.users import by_email
     from .policy_versions import save_policy
-    from .policy import PolicyError
+    from .policy import PolicyError, with_default_categories
     from .sites import SiteError, require
 
     actor = (actor or "").strip() or _os_user()
@@ -183,6 +183,7 @@ def policy_import(slug: str, file, actor: str | None, note: str | None) -> None:
         document = json.load(file)
     except json.JSONDecodeError as error:
         _fail(f"{file.name} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")
+    document, defaulted = with_default_categories(document)
     try:
         site = require(slug)
         user = by_email(actor)
@@ -198,6 +199,9 @@ def policy_import(slug: str, file, actor: str | None, note: str | None) -> None:
         details = "\n".join(f"  {field}: {message}" for field, message in error.errors.items())
         _fail(f"{file.name} is not a valid policy:\n{details}")
     click.echo(f"Saved policy version {version.version} for {slug!r}.")
+    if defaulted:
+        click.echo(f"Not in {file.name}, so at the default thresholds: {', '.join(defaulted)} "
+                   "(give a category null review and reject to switch it off).")
 
 
 def init_app(app: Flask) -> None:

@@ -52,7 +52,12 @@ class Policy:
 
     @classmethod
     def from_dict(cls, data: Any) -> "Policy":
-        """Validates an exported policy; missing fields take the defaults; raises PolicyError."""
+        """Validates an exported policy; missing fields take the defaults; raises PolicyError.
+
+        A category missing from a given ``thresholds`` is not used: a stored version means
+        exactly what it lists. A document from elsewhere goes through with_default_categories
+        first (`moderation policy import`), so leaving a category out does not switch it off.
+        """
         errors: dict[str, str] = {}
         if not isinstance(data, Mapping):
             raise PolicyError({"": f"expected a JSON object, got {type(data).__name__}"})
@@ -76,6 +81,17 @@ class Policy:
             "suspect_words": list(self.suspect_words),
             "premoderation": self.premoderation,
         }
+
+
+def with_default_categories(document: Any) -> tuple[Any, list[str]]:
+    """The document with each category its `thresholds` leaves out at the default levels, and
+    those categories (null review and reject, not absence, switch a category off)."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("thresholds"), Mapping):
+        return document, []
+    given = document["thresholds"]
+    missing = [name for name in CATEGORIES if name not in given and name in DEFAULT_POLICY.thresholds]
+    defaults = DEFAULT_POLICY.to_dict()["thresholds"]
+    return {**document, "thresholds": {**given, **{name: defaults[name] for name in missing}}}, missing
 
 
 def _read_thresholds(raw: Any, errors: dict[str, str]) -> dict[str, Threshold]:

@@ -91,6 +91,23 @@ def test_policy_round_trip(app, runner, tmp_path):
     assert again["thresholds"]["toxicity"] == {"review": 0.4, "reject": 0.95}
 
 
+def test_policy_import_keeps_the_categories_a_file_leaves_out_at_their_defaults(runner, tmp_path):
+    """DESIGN's own example lists two categories: the others are not switched off by their absence
+    (null review and reject switch one off), and the command says which took the defaults."""
+    runner.invoke(args=["site", "create", "paper"])
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps({"thresholds": {"toxicity": {"review": 0.5, "reject": 0.9},
+                                               "threat": {"review": None, "reject": None}}}))
+    imported = runner.invoke(args=["policy", "import", "paper", str(path)])
+    assert imported.exit_code == 0, imported.output
+    assert "severe_toxicity, obscene, insult, identity_attack, sexual_explicit" in imported.output
+    assert "default thresholds" in imported.output
+    thresholds = json.loads(runner.invoke(args=["policy", "export", "paper"]).output)["thresholds"]
+    assert thresholds["toxicity"] == {"review": 0.5, "reject": 0.9}
+    assert thresholds["threat"] == {"review": None, "reject": None}  # switched off, as the file says
+    assert thresholds["identity_attack"] == {"review": 0.6, "reject": 0.9}  # the default
+
+
 def test_policy_import_errors(runner, tmp_path):
     runner.invoke(args=["site", "create", "paper"])
     broken = tmp_path / "broken.json"
