@@ -76,3 +76,16 @@ def test_every_variable_the_project_names_is_known():
             named.setdefault(name, path.relative_to(ROOT))
     unknown = {f"MODERATION_{name}": str(path) for name, path in named.items() if name not in known}
     assert unknown == {}
+
+
+def test_every_setting_is_in_the_readmes_configuration_table():
+    """The other direction: a setting the code accepts but the README's table leaves out is one
+    an operator cannot find (nine were missing before this test)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| variable | default | meaning |"):readme.index("## Command line")]
+    rows = "\n".join(line for line in table.splitlines() if line.startswith("| `MODERATION_"))
+    # A row may name a pair: `MODERATION_X_EMAIL` / `..._ADDRESS`.
+    named = set(re.findall(r"`MODERATION_([A-Z0-9_]+)`", rows))
+    for first, suffix in re.findall(r"`MODERATION_([A-Z0-9_]+)` / `\.\.\._([A-Z0-9_]+)`", rows):
+        named.add(first.rsplit("_", suffix.count("_") + 1)[0] + "_" + suffix)
+    assert sorted(set(config.DEFAULTS) - named) == []
