@@ -236,7 +236,8 @@ def test_concurrent_edits_of_one_comment_never_fail_and_number_revisions_in_orde
     assert after["status"] in ("approved", "pending")
 
 
-def test_delivery_ids_are_forgotten_after_a_day(app, site):
+def test_delivery_ids_are_kept_through_a_senders_retries_then_forgotten(app, site):
+    """Kept three days: a Standard Webhooks sender retries the same webhook-id for about 28 hours."""
     from datetime import timedelta
 
     from moderation.models import Delivery, utcnow
@@ -244,8 +245,14 @@ def test_delivery_ids_are_forgotten_after_a_day(app, site):
     client = app.test_client()
     send(client, site.secret, comment_payload("c1", "<p>What a lovely park.</p>"), message_id="msg_old")
     with app.app_context():
-        db.session.execute(sa.update(Delivery).values(received_at=utcnow() - timedelta(days=2)))
+        db.session.execute(sa.update(Delivery).values(received_at=utcnow() - timedelta(hours=30)))
         db.session.commit()
     send(client, site.secret, comment_payload("c2", "<p>Another fine comment.</p>"), message_id="msg_new")
     with app.app_context():
-        assert db.session.scalars(sa.select(Delivery.webhook_id)).all() == ["msg_new"]
+        assert sorted(db.session.scalars(sa.select(Delivery.webhook_id))) == ["msg_new", "msg_old"]
+        db.session.execute(sa.update(Delivery).where(Delivery.webhook_id == "msg_old")
+                           .values(received_at=utcnow() - timedelta(days=4)))
+        db.session.commit()
+    send(client, site.secret, comment_payload("c3", "<p>A third fine comment.</p>"), message_id="msg_newest")
+    with app.app_context():
+        assert sorted(db.session.scalars(sa.select(Delivery.webhook_id))) == ["msg_new", "msg_newest"]

@@ -37,8 +37,12 @@ __all__ = ["Received", "Stored", "body_hash", "find_comment", "latest_revision",
 
 # How often storing is tried when concurrent first deliveries of one comment collide.
 STORE_ATTEMPTS = 3
-# Signatures older than 5 minutes are refused, so a webhook-id cannot come back after this.
-KEEP_DELIVERIES = timedelta(days=1)
+# A retried delivery keeps its webhook-id but is signed again (the 5-minute tolerance applies to
+# each attempt's timestamp), so a webhook-id can come back as long as the sender retries: the
+# Standard Webhooks reference schedule (Svix) makes its last attempt about 28 hours after the
+# first. Kept well beyond that; a delivery forgotten since is answered from the comment's
+# current state (a body it already has changes nothing), not as then.
+KEEP_DELIVERIES = timedelta(days=3)
 
 
 @dataclass
