@@ -27,6 +27,26 @@ def sample_comments() -> list[dict]:
     return json.loads(text)
 
 
+def not_a_demo_database() -> str | None:
+    """Why this database must not get the demo (it holds a real deployment's sites or accounts), or None.
+
+    The demo creates an admin account and resets its password, and posts comments: on the
+    database MODERATION_DATABASE_URL points at, that could be production's.
+    """
+    import sqlalchemy as sa
+
+    from .models import Site, User
+
+    other_sites = db.session.scalar(sa.select(sa.func.count()).select_from(Site).where(Site.slug != DEMO_SITE))
+    other_users = db.session.scalar(sa.select(sa.func.count()).select_from(User)
+                                    .where(User.email.not_in((DEMO_ADMIN, DEMO_EDITOR, DEMO_MODERATOR))))
+    if not (other_sites or other_users):
+        return None
+    return (f"{other_sites} site(s) and {other_users} account(s) besides the demo's are stored there; the demo "
+            "creates an admin account and resets its password. Run it on its own database: unset "
+            "MODERATION_DATABASE_URL for SQLite in the instance folder.")
+
+
 def ensure_demo_accounts() -> tuple[str, dict[str, str]]:
     """Create (or reset) the demo site and accounts; returns the site's secret and passwords."""
     from .auth.passwords import hash_password
@@ -103,14 +123,18 @@ def _start_worker(app: Flask):
 def demo_command(host: str, port: int, no_serve: bool, verbose: bool) -> None:
     """Migrate, create a demo site and accounts, post the sample comments, and serve."""
     from flask_migrate import upgrade
+    from sqlalchemy.engine import make_url
 
     if not verbose:
         # The credentials and results below are what a newcomer needs; request logs drown them.
         for name in ("moderation.requests", "werkzeug"):
             logging.getLogger(name).setLevel(logging.WARNING)
     app = current_app._get_current_object()
-    click.echo(f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}")
+    click.echo(f"Database: {make_url(app.config['SQLALCHEMY_DATABASE_URI']).render_as_string(hide_password=True)}")
     upgrade()
+    refusal = not_a_demo_database()
+    if refusal is not None:
+        raise click.ClickException(f"not running the demo on this database: {refusal}")
     secret, passwords = ensure_demo_accounts()
     from . import runtime
     from .scoring import ScorerUnavailable

@@ -28,6 +28,32 @@ def test_demo_posts_the_samples_through_the_signed_webhook(app, runner):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 6
 
 
+def test_demo_refuses_a_database_that_holds_a_real_deployment(app, runner):
+    """MODERATION_DATABASE_URL may point at production: the demo would add an admin account there
+    with a password printed on a terminal, and post its sample comments."""
+    from moderation.models import Site, User
+    from review_support import make_user
+    from support import make_site
+
+    make_site(app, "news")
+    make_user(app, "editor@news.example")
+    result = runner.invoke(args=["demo", "--no-serve", "--port", str(free_port())])
+    assert result.exit_code != 0
+    assert "not running the demo on this database" in result.output and "1 site(s) and 1 account(s)" in result.output
+    with app.app_context():
+        assert db.session.scalars(sa.select(Site.slug)).all() == ["news"]
+        assert db.session.scalars(sa.select(User.email)).all() == ["editor@news.example"]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
+
+
+def test_demo_prints_the_database_without_its_password(make_app, runner, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a SQLite URL has no password to hide")
+    app = make_app(DATABASE_URL=database_url.replace("://", "://demo:s3cret-pw@", 1))
+    result = app.test_cli_runner().invoke(args=["demo", "--no-serve", "--port", str(free_port())])
+    assert "s3cret-pw" not in result.output and "demo:***@" in result.output
+
+
 def test_demo_without_a_model_says_so_and_keeps_comments_pending(make_app):
     app = make_app(scorer=False)
     result = app.test_cli_runner().invoke(args=["demo", "--no-serve", "--port", str(free_port())])
