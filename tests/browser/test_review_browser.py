@@ -137,3 +137,59 @@ def test_queue_fits_a_phone_screen(app, site, live, browser, page_errors, post_c
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     context.close()
+
+
+def test_the_reason_picker_works_with_a_mouse_or_a_finger_and_closes(app, site, live, browser, page_errors,
+                                                                      post_comment):
+    """Reasons are buttons (there is no Esc on a phone); Cancel, or a tap outside, closes the picker."""
+    make_user(app, "mod@news.example")
+    post_borderline(post_comment, 3)
+    context, page = new_page(browser, page_errors)
+    sign_in(page, live.url, "mod@news.example", PASSWORD)
+    ids = queue_order(page)
+    page.click(f'[data-id="{ids[0]}"] [data-select]')
+    page.click('#bulk-form button[value="rejected"]')  # no reason chosen in the form: the picker asks
+    page.wait_for_selector("#reason-picker:not([hidden])")
+    assert page.evaluate("document.activeElement.matches('#reason-picker [data-pick]')")
+    page.click("#reason-picker [data-pick-cancel]")
+    page.wait_for_selector("#reason-picker", state="hidden")
+    assert page.locator(f'[data-id="{ids[0]}"].decided').count() == 0
+
+    page.click('#bulk-form button[value="rejected"]')
+    page.wait_for_selector("#reason-picker:not([hidden])")
+    page.mouse.click(5, 5)  # outside it
+    page.wait_for_selector("#reason-picker", state="hidden")
+
+    page.click('#bulk-form button[value="rejected"]')
+    page.click('#reason-picker [data-pick="spam"]')
+    page.wait_for_selector(f'[data-id="{ids[0]}"].decided')
+    assert page.is_hidden("#reason-picker")
+    assert "Rejected (Spam" in page.inner_text(f'[data-id="{ids[0]}"] [data-outcome]')
+    assert [r for r in page_errors["errors"]] == []
+    context.close()
+
+
+def test_tabbing_through_a_comments_fields_claims_nothing_until_a_reason_is_chosen(app, site, live, browser,
+                                                                                   page_errors, post_comment):
+    from moderation.extensions import db
+    from moderation.models import Comment
+    import sqlalchemy as sa
+
+    make_user(app, "mod@news.example")
+    post_borderline(post_comment, 2)
+    context, page = new_page(browser, page_errors)
+    sign_in(page, live.url, "mod@news.example", PASSWORD)
+    ids = queue_order(page)
+    page.focus(f"#reason-{ids[0]}")
+    page.keyboard.press("Tab")  # into the note
+    page.keyboard.press("Tab")
+    page.wait_for_timeout(1000)  # longer than a claim takes to be sent
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)
+                                 .where(Comment.claimed_by_user_id.is_not(None))) == 0
+    page.select_option(f"#reason-{ids[1]}", "spam")  # choosing a reason is acting on it
+    page.wait_for_selector(f'[data-id="{ids[1]}"] .badge-mine')
+    with app.app_context():
+        claimed = db.session.scalars(sa.select(Comment.id).where(Comment.claimed_by_user_id.is_not(None))).all()
+    assert [str(c) for c in claimed] == [ids[1]]
+    context.close()

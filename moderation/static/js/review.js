@@ -23,6 +23,7 @@
   let pickerMode = null; // "one" or "bulk" while waiting for a reason digit
   let sessionGone = false;
   let claimedId = null;
+  let claimingId = null;
   let decidedOnPage = false;
   let toastTimer = null;
 
@@ -145,7 +146,7 @@
 
   function claimIfOpen(item) {
     if (!item || !["queued", "pending"].includes(item.dataset.status) || item.classList.contains("decided")) return;
-    if (claimedId === item.dataset.id) return;
+    if (claimedId === item.dataset.id || claimingId === item.dataset.id) return;
     claim(item);
   }
 
@@ -158,7 +159,13 @@
   async function claim(item) {
     const data = new FormData();
     if (claimedId && claimedId !== item.dataset.id) data.append("release", claimedId);
-    const result = await post(item.dataset.claimUrl, data);
+    claimingId = item.dataset.id; // one claim in flight per comment, however many keys are typed
+    let result;
+    try {
+      result = await post(item.dataset.claimUrl, data);
+    } finally {
+      claimingId = null;
+    }
     if (!result) return;
     const badge = item.querySelector("[data-claim]");
     const outcome = result.body.results && result.body.results[0];
@@ -310,11 +317,22 @@
     picker.querySelector("[data-picker-title]").textContent =
       mode === "bulk" ? "Reject " + selectedItems().length + " selected with which reason?" : "Reject with which reason?";
     picker.hidden = false;
+    // Reasons are buttons too (a mouse, a touch screen, Tab and Enter), so focus goes into the picker.
+    picker.querySelector("[data-pick]").focus({ preventScroll: true });
   }
 
   function closePicker() {
+    if (!pickerMode && picker.hidden) return;
     pickerMode = null;
     picker.hidden = true;
+    const item = currentItem();
+    if (item && picker.contains(document.activeElement)) item.focus({ preventScroll: true });
+  }
+
+  function pick(code) {
+    const mode = pickerMode;
+    closePicker();
+    if (mode === "bulk") bulk("rejected", code); else if (mode === "one") decide(currentItem(), "rejected", code);
   }
 
   function toggleHelp() {
@@ -339,12 +357,10 @@
       return;
     }
     if (pickerMode) {
+      if (["Tab", "Enter", " "].includes(event.key)) return; // moving between and pressing its buttons
       event.preventDefault();
       if (/^[1-9]$/.test(event.key) && reasonCodes[Number(event.key) - 1]) {
-        const mode = pickerMode;
-        const code = reasonCodes[Number(event.key) - 1];
-        closePicker();
-        if (mode === "bulk") bulk("rejected", code); else decide(currentItem(), "rejected", code);
+        pick(reasonCodes[Number(event.key) - 1]);
       } else if (event.key === "Escape") {
         closePicker();
       }
@@ -375,8 +391,22 @@
 
   // --- forms sent with fetch (the same forms work without this script) -------------------
 
+  picker.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-pick], [data-pick-cancel]");
+    if (!button) return;
+    if (button.matches("[data-pick-cancel]")) closePicker(); else pick(button.dataset.pick);
+  });
+
+  // A click or touch outside the picker cancels it, as Esc does.
+  document.addEventListener("pointerdown", (event) => {
+    if (pickerMode && !picker.contains(event.target)) closePicker();
+  });
+
   document.addEventListener("submit", (event) => {
     const form = event.target;
+    if (pickerMode && !(form.matches("[data-bulk-form]") && event.submitter && event.submitter.value === "rejected")) {
+      closePicker(); // a decision sent with the form's own reason: the picker asked for nothing
+    }
     if (form.matches("[data-decision-form]")) {
       event.preventDefault();
       const item = form.closest("[data-comment]");
@@ -396,9 +426,11 @@
     if (event.target.matches("[data-select]")) syncSelection();
   });
 
-  document.addEventListener("focusin", (event) => {
+  // Choosing a reason or writing a note is acting on the comment (it claims it); passing through
+  // those fields with Tab is not, as moving with j or k is not.
+  ["change", "input"].forEach((type) => document.addEventListener(type, (event) => {
     if (event.target.matches("[data-reason], [data-note]")) startActing(event.target.closest("[data-comment]"));
-  });
+  }));
 
   items.forEach((item, index) => {
     item.addEventListener("click", (event) => {
