@@ -85,3 +85,21 @@ def test_card_still_renders_when_the_model_is_down(make_app):
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert "Sentences behind the reasons" not in body and "<script>x" not in body
+
+
+def test_sending_the_key_form_again_creates_no_second_key(app, site):
+    """The new key is shown on the POST's own page, so a reload offers to send the form again."""
+    make_user(app, "admin@news.example", role="admin")
+    admin = Reviewer(app.test_client(), "admin@news.example")
+    form = admin.client.get("/admin/apikeys/").get_data(as_text=True)
+    token = re.search(r'name="form_token" value="([^"]+)"', form).group(1)
+    first = admin.post("/admin/apikeys/", {"site": "news", "form_token": token}, fetch=False)
+    assert _ISSUED.search(first.get_data(as_text=True))
+    again = admin.post("/admin/apikeys/", {"site": "news", "form_token": token}, fetch=False)
+    assert again.status_code == 302
+    listing = admin.client.get("/admin/apikeys/").get_data(as_text=True)
+    assert listing.count("data-key-id=") == 1 and "already sent" in listing
+    other = re.search(r'name="form_token" value="([^"]+)"', listing).group(1)  # a new form: a new key
+    assert _ISSUED.search(admin.post("/admin/apikeys/", {"site": "news", "form_token": other},
+                                     fetch=False).get_data(as_text=True))
+    assert admin.client.get("/admin/apikeys/").get_data(as_text=True).count("data-key-id=") == 2

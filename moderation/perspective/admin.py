@@ -1,8 +1,10 @@
 """Admins' page for Perspective API keys: list, create and revoke (session login, CSRF)."""
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -19,9 +21,26 @@ bp = Blueprint("apikeys", __name__, url_prefix="/admin/apikeys")
 bp.before_request(require_admin)
 
 
+_SENT_FORMS = "apikeys.sent_forms"  # in the session: the creation forms already sent (the last few)
+
+
 def _page(issued: keys.IssuedKey | None = None) -> str:
     all_sites = list(db.session.scalars(sa.select(Site).order_by(Site.slug)))
-    return render_template("admin/apikeys.html", keys=keys.all_keys(), sites=all_sites, issued=issued)
+    # Each rendering of the form gets its own token: a reload that sends the form again (the key
+    # is shown on the POST's own page, so the browser offers to) creates no second key.
+    return render_template("admin/apikeys.html", keys=keys.all_keys(), sites=all_sites, issued=issued,
+                           form_token=secrets.token_urlsafe(16))
+
+
+def _first_sending(token: str) -> bool:
+    """False when this form was sent before in this session; records it otherwise."""
+    if not token:
+        return True  # a scripted POST without the page's token: nothing to recognise it by
+    sent = list(session.get(_SENT_FORMS, []))
+    if token in sent:
+        return False
+    session[_SENT_FORMS] = (sent + [token])[-20:]
+    return True
 
 
 @bp.get("/")
@@ -34,6 +53,10 @@ def create() -> ResponseReturnValue:
     site = sites.by_slug(request.form.get("site", ""))
     if site is None:
         flash("Choose a site for the new key.", "error")
+        return redirect(url_for("apikeys.index"))
+    if not _first_sending(request.form.get("form_token", "")):
+        flash("That form was already sent: the key it created is in the list below (a key is shown only once).",
+              "error")
         return redirect(url_for("apikeys.index"))
     issued = keys.create_key(site, actor_type="user", actor_id=current_user.email)
     db.session.commit()

@@ -96,3 +96,26 @@ def test_moderator_is_refused(app, site, live, browser, page_errors):
     assert page.locator("[data-policy-form]").count() == 0
     assert page.goto(f"{live.url}/policy").status == 403
     context.close()
+
+
+def test_on_a_phone_no_page_pans_sideways_and_each_threshold_says_its_level(app, site, live, browser, page_errors,
+                                                                             post_comment):
+    """390 px wide: wide tables scroll inside themselves; the policy form's fields keep their labels."""
+    from perspective_support import new_key
+
+    for n in range(3):
+        post_comment(comment_payload(f"c{n}", f"<p>Comment {n}: that plan is stupid.</p>"))
+    new_key(app)
+    make_user(app, "root@news.example", role="admin")
+    context, page = new_page(browser, page_errors, viewport=(390, 844))
+    sign_in(page, live.url, "root@news.example", PASSWORD)
+    for path in ("/review/", "/sites/news/policy", "/sites/news/policy/insights", "/admin/apikeys/",
+                 "/admin/callbacks/"):
+        page.goto(live.url + path)
+        width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width[0] <= width[1], f"{path} is {width[0]} px wide on a {width[1]} px screen"
+    page.goto(live.url + "/sites/news/policy")
+    label = page.evaluate("getComputedStyle(document.querySelector('table.thresholds td'), '::before').content")
+    assert label == '"Review at"'
+    assert page_errors["errors"] == []
+    context.close()
