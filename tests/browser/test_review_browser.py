@@ -193,3 +193,27 @@ def test_tabbing_through_a_comments_fields_claims_nothing_until_a_reason_is_chos
         claimed = db.session.scalars(sa.select(Comment.id).where(Comment.claimed_by_user_id.is_not(None))).all()
     assert [str(c) for c in claimed] == [ids[1]]
     context.close()
+
+
+def test_after_a_bulk_decision_the_current_comment_is_one_still_waiting_and_o_opens_at_once(
+        app, site, live, browser, page_errors, post_comment):
+    make_user(app, "mod@news.example")
+    post_borderline(post_comment, 3)
+    context, page = new_page(browser, page_errors)
+    sign_in(page, live.url, "mod@news.example", PASSWORD)
+    ids = queue_order(page)
+    page.wait_for_selector(f'[data-id="{ids[0]}"].current')
+    page.keyboard.press("x")  # the current one, selected and approved with the selection
+    page.keyboard.press("A")
+    page.wait_for_selector(f'[data-id="{ids[0]}"].decided')
+    page.wait_for_selector(f'[data-id="{ids[1]}"].current')
+    page.keyboard.press("a")  # so `a` acts on a comment that still waits
+    page.wait_for_selector(f'[data-id="{ids[1]}"].decided')
+
+    page.goto(live.url + "/review/")  # just loaded: the first comment is current, nothing focused
+    first = queue_order(page)[0]
+    page.wait_for_selector(f'[data-id="{first}"].current')
+    page.keyboard.press("o")
+    page.wait_for_url(f"**/review/comments/{first}")
+    assert page_errors["errors"] == []
+    context.close()

@@ -290,6 +290,10 @@
     syncSelection();
     showToast(result.body.message + (result.body.results.some((o) => o.ok) ? " Press u to undo." : ""),
       !result.body.ok);
+    // The current comment was among them: go on to one still waiting, as after a single decision.
+    const item = currentItem();
+    if (!isCard && item && item.classList.contains("decided")
+        && items.some((other) => !other.classList.contains("decided"))) nextUndecided();
   }
 
   async function undo() {
@@ -379,8 +383,11 @@
       case "n": if (item && item.querySelector("[data-note]")) item.querySelector("[data-note]").focus(); break;
       case "o":
       case "Enter":
-        if (item && item.dataset.cardUrl && event.target === item) window.location.href = item.dataset.cardUrl;
-        else return;
+        // On the comment itself, or with nothing focused (the page just loaded: the first comment
+        // is current); not on a button or link inside it, which Enter presses.
+        if (item && item.dataset.cardUrl && (event.target === item || event.target === document.body)) {
+          window.location.href = item.dataset.cardUrl;
+        } else return;
         break;
       case "?": toggleHelp(); break;
       case "Escape": closePicker(); break;
