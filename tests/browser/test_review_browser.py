@@ -108,6 +108,12 @@ def test_card_page_rejects_by_keyboard_and_shows_context(app, site, live, browse
     page.keyboard.press("7")  # spam
     page.wait_for_selector("[data-outcome].ok")
     assert publisher_view(client, site, "child")["reason_code"] == "spam"
+    assert page.text_content("[data-status-label]") == "rejected"  # the heading follows the decision
+    assert "j for the list" in page.inner_text("#toast")
+    page.keyboard.press("u")
+    page.wait_for_selector("[data-status-label]:text-is('queued')")
+    page.keyboard.press("j")  # past the card's one comment: back to the list
+    page.wait_for_url("**/review/?status=queued")
     assert page_errors == {"dialogs": [], "errors": []}
     context.close()
 

@@ -110,6 +110,12 @@
   }
 
   function endOfPage() {
+    if (isCard) {
+      // One comment on a card: past it is the list it came from.
+      const back = document.querySelector("[data-back-to-list]");
+      if (back) window.location.href = back.href;
+      return;
+    }
     const nextLink = document.querySelector("[data-next-page]");
     if (decidedOnPage) {
       // Decided comments have left this list: reloading shows what is still waiting.
@@ -201,8 +207,16 @@
     });
   }
 
+  function showStatus(item, status) {
+    const label = item.querySelector("[data-status-label]"); // the card's heading says the status
+    if (!label) return;
+    label.textContent = status;
+    label.className = "status status-" + status;
+  }
+
   function markDecided(item, outcome) {
     shiftCount(item.dataset.status, outcome.status);
+    showStatus(item, outcome.status);
     item.classList.add("decided");
     // A decided comment is nobody's to review any more: its claim badge goes with the claim.
     const badge = item.querySelector("[data-claim]");
@@ -217,6 +231,7 @@
 
   function markUndone(item, outcome) {
     shiftCount(item.dataset.status, outcome.status);
+    showStatus(item, outcome.status);
     item.classList.remove("decided");
     item.dataset.status = outcome.status;
     item.querySelectorAll(".actions button, .actions select, .actions input, [data-select]").forEach((el) => { el.disabled = false; });
@@ -251,7 +266,7 @@
     showOutcome(item, outcome);
     if (outcome.ok) {
       markDecided(item, outcome);
-      showToast(outcome.message + " Press u to undo.");
+      showToast(outcome.message + (isCard ? " Press u to undo, j for the list." : " Press u to undo."));
       if (!isCard) nextUndecided();
     } else {
       showToast(outcome.message, true);
