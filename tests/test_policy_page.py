@@ -127,8 +127,13 @@ def test_invalid_fields_are_explained_next_to_the_field_and_nothing_is_saved(app
     assert errors and message in errors.group(1).replace("&#39;", "'"), page[-3000:]
     assert f'aria-describedby="{field_id}-errors"' in page or field == "note"
     assert "Nothing was saved" in page
-    # the editor's input is kept to correct
+    # the editor's input is kept to correct, and the valid edit stays marked as a change
     assert 'value="0.3"' in page
+    assert re.search(r'<div class="level changed">\s*<label class="visually-hidden" '
+                     r'for="f-thresholds-identity-attack-review">', page)
+    # the list of errors names fields in words, linked to them
+    summary = re.search(r'<div class="notice notice-error"(.*?)</div>', page, re.S).group(1)
+    assert f'href="#{field_id}"' in summary and field not in summary.split("</a>")[0].split(">")[-1]
     assert [v["version"] for v in versions(app)] == [1]
 
 

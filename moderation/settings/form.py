@@ -46,6 +46,17 @@ def threshold_path(category: str, level: str) -> str:
     return f"thresholds.{category}.{level}"
 
 
+def field_label(path: str) -> str:
+    """A field's name in words, for the list of errors ("Severe toxicity: reject at")."""
+    from ..review.present import label
+
+    parts = path.split(".")
+    if len(parts) == 3 and parts[0] == "thresholds":
+        return f"{label(parts[1])}: {parts[2]} at"
+    return {"banned_words": "Banned words", "suspect_words": "Suspect words", "premoderation": "Pre-moderation",
+            "note": "Note", "form": "The policy"}.get(path, path)
+
+
 def values_of(policy: Policy) -> dict[str, str]:
     """A policy as the form's raw values (what the inputs show)."""
     values: dict[str, str] = {}

@@ -9,7 +9,7 @@ from ..models import PolicyVersion, Site, User
 from ..policy import CATEGORIES, Policy
 from ..policy_versions import current_policy, versions
 from . import access, insights
-from .form import LEVELS, PolicyForm, read_form, threshold_path, values_of
+from .form import LEVELS, PolicyForm, field_label, read_form, threshold_path, values_of
 from .history import PolicyDiff, diff
 from .preview import Preview, preview_policy
 from .windows import WINDOWS
@@ -62,7 +62,9 @@ def context(site: Site, user: User, *, window: str, form: PolicyForm | None = No
     if form is None:
         form = read_form(values_of(current))
         base_version = version
-    changed = diff(current.to_dict(), form.document).changed_paths() if form.valid else set()
+    # Also after a refused save or preview: the edits stay marked while the errors are fixed (a
+    # value that could not be read counts as changed, since it differs from what is saved).
+    changed = diff(current.to_dict(), form.document).changed_paths()
     # Agreement, charts, rescoring and lexicon terms (templates/settings/_agreement.html and the rest).
     proposed = form.policy() if form.valid else current
     workspace = insights.page_context(site, user, current, proposed, window=window)
@@ -80,6 +82,7 @@ def context(site: Site, user: User, *, window: str, form: PolicyForm | None = No
         "categories": CATEGORIES,
         "levels": LEVELS,
         "threshold_path": threshold_path,
+        "field_label": field_label,
         "words": {key: word_entries(form.values[key]) for key in ("banned_words", "suspect_words")},
         "model": model_info(),
         "history": history(site),

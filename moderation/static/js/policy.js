@@ -45,11 +45,16 @@
     hint.setAttribute("aria-live", "polite");
     reject.closest("td").append(hint);
 
+    // The server's own message for these values, when the page shows a refused save.
+    const refused = [review.value, reject.value].join("|");
+    const serverSaysSo = Boolean(reject.closest(".level").querySelector(".field-errors"));
+
     function check() {
       const low = parseFloat(review.value);
       const high = parseFloat(reject.value);
       const wrong = !Number.isNaN(low) && !Number.isNaN(high) && high < low;
-      hint.textContent = wrong ? "Reject is below review." : "";
+      const said = serverSaysSo && [review.value, reject.value].join("|") === refused;
+      hint.textContent = wrong && !said ? "Reject is below review." : "";
       reject.closest(".level").classList.toggle("warn", wrong);
     }
     review.addEventListener("input", check);
@@ -57,6 +62,11 @@
     page.addEventListener("change", check);
     check();
   }
+
+  // A refused save or preview: the list of what needs attention takes focus (read out, and its
+  // links lead to the fields).
+  const refusal = document.querySelector("[data-form-errors]");
+  if (refusal) refusal.focus();
 
   // After a preview, bring its result into view (the server put it in the side panel).
   const result = page.querySelector("[data-preview-result]");
