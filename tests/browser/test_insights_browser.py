@@ -47,3 +47,18 @@ def test_editor_adds_a_term_and_watches_a_rescore_finish(app, site, live, browse
     assert page.locator("[data-rescore-job] [data-changed]").text_content() == "1"  # c1 now queued by the term
     assert page_errors == {"dialogs": [], "errors": []} and violations == []
     context.close()
+
+
+def test_refused_lexicon_terms_bring_the_editor_to_the_field_in_error(app, site, live, browser, page_errors):
+    make_user(app, "editor@news.example", "editor", ("news",))
+    context, page = new_page(browser, page_errors)
+    sign_in(page, live.url, "editor@news.example", PASSWORD)
+    page.goto(f"{live.url}/sites/news/policy/insights")
+    page.fill("#lexicon-terms", "zorblax")
+    page.fill("#lexicon-language", "english")  # not a language code
+    page.click("text=Add terms")
+    page.wait_for_selector("#lexicon-language-error")
+    assert page.evaluate("document.activeElement.id") == "lexicon-language"
+    assert page.evaluate("(() => { const r = document.activeElement.getBoundingClientRect();"
+                         " return r.top >= 0 && r.bottom <= window.innerHeight; })()")
+    context.close()

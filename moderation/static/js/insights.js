@@ -57,4 +57,9 @@
       fields[0][1][0].focus();
     });
   });
+
+  // New lexicon terms refused: the form is at the foot of a long page, so its first field in error
+  // takes focus (and comes into view) instead of leaving the editor at the top.
+  const refusedTerm = document.querySelector('.lexicon-form [aria-invalid="true"]');
+  if (refusedTerm) refusedTerm.focus();
 })();
