@@ -176,7 +176,8 @@ def _suggest(category: str, labels: Sequence[Label], policy: Policy, flags: _Fla
              present: Confusion) -> tuple[Suggestion | None, str | None]:
     scored = [label for label in labels if category in label.scores]
     if len(scored) < MIN_LABELS:
-        return None, f"{len(scored)} decision(s) with a {category} score; {MIN_LABELS} needed"
+        decisions = "1 decision" if len(scored) == 1 else f"{len(scored)} decisions"
+        return None, f"{decisions} with a score for {category.replace('_', ' ')}; {MIN_LABELS} needed"
     if all(label.harmful for label in scored) or not any(label.harmful for label in scored):
         return None, "the decisions are all one way; both approvals and rejections are needed"
     # Flagged by the rest of the policy whatever this category's level.

@@ -460,6 +460,12 @@
     });
   });
 
+  // A link in a comment (spam often is one) opens beside the tool, never in its place.
+  document.querySelectorAll("[data-comment-body] a[href]").forEach((link) => {
+    link.target = "_blank";
+    link.rel = "noopener noreferrer nofollow ugc";
+  });
+
   if (items.length) setCurrent(0, { quiet: true });
   syncSelection();
 })();
