@@ -66,7 +66,7 @@ def test_reject_moves_with_a_suggested_review_above_it():
 def test_few_or_one_sided_decisions_get_no_suggestion_and_say_why():
     few = [Label({"insult": 0.9}, harmful=True)] * 3
     insult = next(c for c in agreement(few, DEFAULT_POLICY, DEFAULT_POLICY).categories if c.category == "insult")
-    assert insult.suggestion is None and "3 decision(s)" in insult.why_no_suggestion
+    assert insult.suggestion is None and "3 decisions with a score for insult" in insult.why_no_suggestion
     one_sided = [Label({"insult": 0.1 * i}, harmful=True) for i in range(10)]
     insult = next(c for c in agreement(one_sided, DEFAULT_POLICY, DEFAULT_POLICY).categories if c.category == "insult")
     assert insult.suggestion is None and "one way" in insult.why_no_suggestion
