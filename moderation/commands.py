@@ -68,6 +68,9 @@ def site_update(slug: str, callback_url: str | None, coral_secret: str | None, r
         db.session.rollback()
         _fail(str(error))
     click.echo(f"Updated site {slug!r}.")
+    if coral_secret is not None and site.coral_previous_secret_expires_at and site.coral_previous_secret:
+        click.echo(f"  the previous Coral secret keeps working for {grace} (until "
+                   f"{site.coral_previous_secret_expires_at:%Y-%m-%d %H:%M} UTC), while Coral signs with both")
     if new_secret:
         click.echo(f"  new webhook secret: {new_secret}")
         click.echo(f"  the previous secret keeps working for {grace} (until "

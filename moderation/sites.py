@@ -116,6 +116,7 @@ def update_site(site: Site, *, callback_url: str | None = None, coral_secret: st
         validate_coral_secret(coral_secret)
         if site.coral_secret and site.coral_secret != coral_secret:
             site.coral_previous_secret = site.coral_secret
+            site.coral_previous_secret_expires_at = utcnow() + grace
         site.coral_secret = coral_secret
         changed.append("coral_secret")
     if rotate_secret:

@@ -150,6 +150,37 @@ def test_rotating_secrets_and_older_coral_request_shape(coral):
     assert response.get_json() == {"status": "APPROVED"}
 
 
+def test_a_replaced_coral_secret_verifies_only_for_the_grace_period(coral):
+    """While Coral rotates, it signs with both secrets; afterwards the old one must stop working."""
+    from datetime import timedelta
+
+    from moderation.extensions import db
+    from moderation.models import utcnow
+    from moderation.sites import require, update_site
+
+    new_secret = "empsec_" + "b" * 32
+    with coral.app_context():
+        update_site(require("news"), coral_secret=new_secret, grace=timedelta(hours=72))
+        db.session.commit()
+    client = coral.test_client()
+    assert coral_post(client, coral_request("Fine words about the park."), secrets=(CORAL_SECRET,)).status_code == 200
+    assert coral_post(client, coral_request("More fine words."), secrets=(new_secret,)).status_code == 200
+    with coral.app_context():
+        site = require("news")
+        assert site.coral_secrets() == [new_secret, CORAL_SECRET]
+        assert site.coral_secrets(utcnow() + timedelta(hours=73)) == [new_secret]
+        site.coral_previous_secret_expires_at = utcnow() - timedelta(seconds=1)  # the grace is over
+        db.session.commit()
+    refused = coral_post(client, coral_request("Words signed with the old secret."), secrets=(CORAL_SECRET,))
+    assert refused.status_code == 401
+
+
+def test_site_update_says_how_long_the_previous_coral_secret_works(coral):
+    result = coral.test_cli_runner().invoke(args=["site", "update", "news", "--coral-secret", "empsec_" + "c" * 32])
+    assert result.exit_code == 0, result.output
+    assert "previous Coral secret keeps working for 3 days" in result.output
+
+
 def test_bad_signature_is_refused_and_nothing_stored(coral):
     response = coral_post(coral.test_client(), coral_request("Fine words."), secrets=(OLD_SECRET,))
     assert response.status_code == 401 and response.mimetype == "application/problem+json"

@@ -51,6 +51,8 @@ class Site(db.Model):
     api_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     coral_secret: Mapped[str | None] = mapped_column(SealedSecret())
     coral_previous_secret: Mapped[str | None] = mapped_column(SealedSecret())
+    # As for the webhook secret: the replaced Coral secret verifies only for a grace period.
+    coral_previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     callback_url: Mapped[str | None] = mapped_column(sa.String(2000))
     callback_disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     callback_disabled_reason: Mapped[str | None] = mapped_column(sa.String(500))
@@ -65,8 +67,14 @@ class Site(db.Model):
             secrets.append(self.previous_secret)
         return secrets
 
-    def coral_secrets(self) -> list[str]:
-        return [s for s in (self.coral_secret, self.coral_previous_secret) if s]
+    def coral_secrets(self, now: datetime | None = None) -> list[str]:
+        """The secrets a Coral request may be signed with now: current, then the one being replaced
+        while its grace lasts (Coral signs with every active secret while one is rotated)."""
+        secrets = [self.coral_secret] if self.coral_secret else []
+        expires = self.coral_previous_secret_expires_at
+        if self.coral_previous_secret and (expires is None or expires > (now or utcnow())):
+            secrets.append(self.coral_previous_secret)
+        return secrets
 
     def __repr__(self) -> str:
         return f"<Site {self.slug}>"
