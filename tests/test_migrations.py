@@ -64,3 +64,30 @@ def test_scores_stored_as_json_null_become_sql_null(fresh_database, tmp_path):
             assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar_one() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_migrating_down_and_up_again_keeps_every_comment(fresh_database, tmp_path):
+    """Revisions that alter `sites` copy it on SQLite (0005 widens its secret columns, 0012 adds a
+    column): with foreign keys on, dropping the old copy deleted every comment by cascade."""
+    from flask_migrate import downgrade, upgrade
+
+    app = create_app({"DATABASE_URL": fresh_database, "SECRET_KEY": "test", "TESTING": True,
+                      "RATELIMIT_STORAGE_URI": "sqlite://" + str(tmp_path / "ratelimits.sqlite3"),
+                      "LEXICON_PATH": str(tmp_path / "lexicon.tsv"),
+                      "DETOXIFY_CHECKPOINT": str(tmp_path / "missing.ckpt"),
+                      "DETOXIFY_CONFIG_DIR": str(tmp_path / "missing-config")})
+
+    def count() -> int:
+        return db.session.execute(sa.text("SELECT COUNT(*) FROM comments")).scalar_one()
+
+    with app.app_context():
+        upgrade()
+    for n in range(3):
+        assert post(app, make_site(app, f"site{n}"), "c1", "<p>Kept through every migration.</p>").status_code == 202
+    with app.app_context():
+        downgrade(revision="0004_deliveries")  # through 0005's downgrade, which copies `sites`
+        assert count() == 3
+        upgrade()  # and 0005's upgrade, which copies it again
+        assert count() == 3
+        db.session.remove()
+        db.engine.dispose()
