@@ -258,6 +258,28 @@ def test_slow_scoring_is_withheld_and_left_pending_for_the_worker(coral, monkeyp
     assert stored(coral)[0].status == "approved"
 
 
+def test_a_decision_ready_only_after_coral_was_answered_is_not_kept(coral, monkeypatch):
+    """Scored in time, but its commit comes after the view gave up and told Coral SYSTEM_WITHHELD:
+    keeping it would record a decision Coral never heard of (the comment sits in Coral's queue),
+    with no callback. It is dropped; the comment stays pending and the worker decides it."""
+    from moderation.ingest import coral as adapter
+
+    real = adapter.decide_revisions
+
+    def decided_then_slow(*args, **kwargs):
+        result = real(*args, **kwargs)  # assessed and applied, not committed yet
+        time.sleep(0.5)  # past the deadline (CORAL_TIMEOUT 0.2 s) before the commit
+        return result
+
+    monkeypatch.setattr(adapter, "decide_revisions", decided_then_slow)
+    coral.config["CORAL_TIMEOUT"] = 0.2
+    answer = coral_post(coral.test_client(), coral_request("Fine words about the park.")).get_json()
+    assert answer == {"status": "SYSTEM_WITHHELD", "actions": CORAL_FLAG}
+    drain_pool()
+    [comment] = stored(coral)
+    assert comment.status == "pending" and comment.decided_at is None
+
+
 def test_model_not_loaded_yet_is_withheld_and_decided_later(make_app):
     intake = make_app(scorer=False)
     make_site(intake, coral_secret=CORAL_SECRET, callback_url="http://127.0.0.1:9/hooks")

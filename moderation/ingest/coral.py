@@ -17,6 +17,7 @@ carries `comment.id`, that id is used and an EDIT is a revision.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -60,16 +61,52 @@ def coral_readiness() -> tuple[str, str | None]:
     return "coral", warm_status(scorer)
 
 
+class AnswerGate:
+    """Who speaks first: the view answering Coral without a decision, or the decision's commit.
+
+    The helper thread commits a decision only while Coral has not been answered, and the view
+    answers SYSTEM_WITHHELD only while no decision is committed. Without it, a commit landing a
+    moment after the view gave up kept a decision Coral never heard of (the comment waits in
+    Coral's queue), with no callback; now the comment stays pending and the worker decides it.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.answered = False  # Coral was told SYSTEM_WITHHELD
+        self.committed = False  # the decision is in the database
+
+    def commit_unless_answered(self) -> bool:
+        with self.lock:
+            if self.answered:
+                db.session.rollback()
+                return False
+            db.session.commit()
+            self.committed = True
+            return True
+
+    def answer_unless_committed(self) -> bool:
+        """True: the view may answer without the decision (and no decision will be kept)."""
+        with self.lock:  # waits out a commit in progress (milliseconds)
+            if self.committed:
+                return False
+            self.answered = True
+            return True
+
+
 def store_and_decide(app: Flask, site_id: int, coral: CoralRequest, scorer: LazyScorer,
-                     deadline: float) -> tuple[int, str, dict[str, Any]]:
+                     deadline: float, gate: AnswerGate | None = None) -> tuple[int, str, dict[str, Any]]:
     """In a pool thread: store the comment (always), decide it if there is time; (id, status, answer)."""
+    gate = gate or AnswerGate()
     with app.app_context():  # its own session, removed when the context ends
         site = db.session.get(Site, site_id)
         stored = store_received(site, coral.incoming(), source="coral")
         if stored.revision is not None:
             decide_revisions(site, [stored.comment], [stored.revision], scorer, actor_type="model",
                              notify=False, assessor=bounded_assessor(scorer, deadline), source="coral")
-            db.session.commit()
+            if not gate.commit_unless_answered():
+                logger.info("Coral comment %s decided after its answer; left pending for the worker",
+                            stored.comment.id)
+                return stored.comment.id, "pending", held()
         return stored.comment.id, stored.comment.status, coral_answer(stored.comment)
 
 
@@ -121,10 +158,17 @@ def coral_phase(site: str):
     timeout = float(config["CORAL_TIMEOUT"])
     budget = timeout - float(config["CORAL_MARGIN_SECONDS"]) - min(tail().allowance(), timeout / 2)
     deadline = started + budget
+    gate = AnswerGate()
     try:
         future = submit(store_and_decide, current_app._get_current_object(), target.id, coral,
-                        runtime.scorer(), deadline)
-        g.comment_id, g.decision, answer = future.result(timeout=max(0.0, deadline - time.monotonic()))
+                        runtime.scorer(), deadline, gate)
+        try:
+            g.comment_id, g.decision, answer = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            if gate.answer_unless_committed():
+                raise
+            # Committed while the wait ran out: the decision is kept, so it is what Coral hears.
+            g.comment_id, g.decision, answer = future.result()
         count_answer("undecided" if g.decision == "pending" else "decided")
     except FutureTimeout:
         # Storing or scoring goes on in its thread; the worker decides what it leaves pending.
