@@ -184,9 +184,10 @@ def test_bulk_decides_the_selection_and_reports_refusals(app, site, moderator):
     response = moderator.post("/review/bulk", {"ids": ids, "decision": "approved", "expected_status": "queued"})
     assert response.status_code == 200 and response.json["ok"] is False
     assert [r["ok"] for r in response.json["results"]] == [True, False, True]
-    assert response.json["message"].startswith("2 of 3 done.")
+    assert response.json["message"].startswith("Approved: 2 of 3 comments.")
     assert [comment_state(app, i)["status"] for i in ids] == ["approved", "rejected", "approved"]
     undone = moderator.post("/review/undo")  # one undo takes back the whole selection
+    assert undone.json["message"] == "Undone: 2 of 2 comments."
     assert [r["id"] for r in undone.json["results"] if r["ok"]] == [ids[0], ids[2]]
     assert [comment_state(app, i)["status"] for i in ids] == ["queued", "rejected", "queued"]
 

@@ -104,7 +104,10 @@ def bulk() -> ResponseReturnValue:
     except InvalidAction as error:
         return _invalid(str(error))
     db.session.commit()
-    return _answer(outcomes, single=False)
+    decision = form.get("decision", "")
+    reason = dict(REJECTION_REASONS).get(form.get("reason_code") or "")
+    done_what = decision.capitalize() + (f" ({reason})" if decision == "rejected" and reason else "")
+    return _answer(outcomes, single=False, done_what=done_what)
 
 
 @bp.post("/review/comments/<int:comment_id>/claim")
@@ -123,7 +126,7 @@ def undo() -> ResponseReturnValue:
     except InvalidAction as error:
         return _invalid(str(error), status=409)
     db.session.commit()
-    return _answer(outcomes, single=False)
+    return _answer(outcomes, single=False, done_what="Undone")
 
 
 def _visible_comment(comment_id: int) -> Comment:
@@ -133,20 +136,22 @@ def _visible_comment(comment_id: int) -> Comment:
         abort(404)
 
 
-def _summary(outcomes: list[ActionResult], single: bool) -> str:
+def _summary(outcomes: list[ActionResult], single: bool, done_what: str = "Done") -> str:
+    """One line for the toast: "Approved 3 of 3 comments." and what was refused, by whom."""
     if single:
         return outcomes[0].message
     done = sum(o.ok for o in outcomes)
     refused = [o for o in outcomes if not o.ok]
-    text = f"{done} of {len(outcomes)} done."
+    noun = "comment" if len(outcomes) == 1 else "comments"
+    text = f"{done_what}: {done} of {len(outcomes)} {noun}."
     if refused:
         text += " Not done: " + " ".join(f"#{o.comment_id}: {o.message}" for o in refused)
     return text
 
 
-def _answer(outcomes: list[ActionResult], *, single: bool) -> ResponseReturnValue:
+def _answer(outcomes: list[ActionResult], *, single: bool, done_what: str = "Done") -> ResponseReturnValue:
     """JSON for the page's fetches; a flash and a redirect back for plain form posts."""
-    message = _summary(outcomes, single)
+    message = _summary(outcomes, single, done_what)
     all_ok = all(o.ok for o in outcomes)
     if single and outcomes[0].status is None:
         status = 404
