@@ -225,3 +225,23 @@ def test_after_a_bulk_decision_the_current_comment_is_one_still_waiting_and_o_op
     page.wait_for_url(f"**/review/comments/{first}")
     assert page_errors["errors"] == []
     context.close()
+
+
+def test_a_long_comment_shows_its_first_lines_in_the_list_and_all_of_it_on_request(
+        app, site, live, browser, page_errors, post_comment):
+    make_user(app, "mod@news.example")
+    long_text = "".join(f"<p>Paragraph {n}: that plan is stupid, and here is why at length.</p>" for n in range(30))
+    assert post_comment(comment_payload("long", long_text)).json["status"] == "queued"
+    post_borderline(post_comment, 1)
+    context, page = new_page(browser, page_errors)
+    sign_in(page, live.url, "mod@news.example", PASSWORD)
+    long_body = page.locator("[data-comment-body]", has_text="Paragraph 29")
+    short_body = page.locator("[data-comment-body]", has_text="Comment 0")
+    assert "clamped" in long_body.get_attribute("class") and "clamped" not in short_body.get_attribute("class")
+    clamped_height = long_body.bounding_box()["height"]
+    page.click("button.show-all")
+    assert "clamped" not in long_body.get_attribute("class")
+    assert long_body.bounding_box()["height"] > 2 * clamped_height
+    assert page.locator("button.show-all").get_attribute("aria-expanded") == "true"
+    assert page_errors["errors"] == []
+    context.close()

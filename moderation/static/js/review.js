@@ -460,6 +460,26 @@
     });
   });
 
+  // In the list, a long comment shows its first lines and a button for the rest (a moderator
+  // scans many; one long comment should not fill the screen). The card always shows it whole.
+  if (!isCard) {
+    document.querySelectorAll("[data-comment-body]").forEach((body) => {
+      body.classList.add("clamped");
+      if (body.scrollHeight <= body.clientHeight + 2) { body.classList.remove("clamped"); return; }
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button-link show-all";
+      button.textContent = "Show all";
+      button.setAttribute("aria-expanded", "false");
+      button.addEventListener("click", () => {
+        const open = body.classList.toggle("clamped") === false;
+        button.textContent = open ? "Show less" : "Show all";
+        button.setAttribute("aria-expanded", String(open));
+      });
+      body.after(button);
+    });
+  }
+
   // A link in a comment (spam often is one) opens beside the tool, never in its place.
   document.querySelectorAll("[data-comment-body] a[href]").forEach((link) => {
     link.target = "_blank";
