@@ -102,8 +102,11 @@ def test_card_page_rejects_by_keyboard_and_shows_context(app, site, live, browse
     page.click("text=Reader 1 >> nth=0")  # the only queued comment's card
     page.wait_for_selector(".card-layout")
     assert "The park opened today." in page.inner_text(".parent")
-    link = page.locator("article.card [data-comment-body] a")  # a link in the comment opens beside the tool
-    assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel")
+    # A link in the comment opens beside the tool (a new page; this one stays on the card).
+    with context.expect_page() as opened:
+        page.click("article.card [data-comment-body] a")
+    opened.value.close()  # (it cannot load here: no internet)
+    assert "/review/comments/" in page.url
     assert page.locator(".bar-fill").count() > 0
     page.wait_for_selector(".badge-mine")  # opening the card claims the comment
     page.keyboard.press("r")

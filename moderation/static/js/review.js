@@ -480,10 +480,13 @@
     });
   }
 
-  // A link in a comment (spam often is one) opens beside the tool, never in its place.
-  document.querySelectorAll("[data-comment-body] a[href]").forEach((link) => {
-    link.target = "_blank";
-    link.rel = "noopener noreferrer nofollow ugc";
+  // A link in a comment (spam often is one) opens beside the tool, never in its place. Done on
+  // the click, not by adding attributes: the comment's markup stays exactly the sanitiser's.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-comment-body] a[href]");
+    if (!link || event.defaultPrevented || event.button !== 0) return;
+    event.preventDefault();
+    window.open(link.href, "_blank", "noopener,noreferrer");
   });
 
   if (items.length) setCurrent(0, { quiet: true });
