@@ -228,6 +228,11 @@ def test_admin_page_lists_failed_and_redelivers(setup, receiver):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "HTTP 503: maintenance" in html and only_message(app).webhook_id in html and "Redeliver" in html
+    # The tabs count each state; the comment links to its card.
+    assert '<span class="count" data-count="failed">1</span>' in html
+    assert '<span class="count" data-count="delivered">0</span>' in html
+    assert f'<a href="/review/comments/{only_message(app).comment_id}">c1</a>' in html
+    assert client.get(f"/review/comments/{only_message(app).comment_id}").status_code == 200
     response = client.post(f"/admin/callbacks/{only_message(app).id}/redeliver")
     assert response.status_code == 302
     assert only_message(app).status == "pending"

@@ -188,6 +188,12 @@ def messages(*, status: str | None = None, site_id: int | None = None,
     return [(m, s) for m, s in db.session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit))]
 
 
+def counts_by_status() -> dict[str, int]:
+    """How many callbacks are in each state (the page's tabs)."""
+    rows = db.session.execute(sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status))
+    return {status: count for status, count in rows}
+
+
 def _waiting_for_url() -> sa.Select:
     """Pending callbacks of sites that have no callback URL: kept, and sent once one is set."""
     return (sa.select(sa.func.count()).select_from(OutboxMessage)

@@ -25,7 +25,7 @@ def index() -> ResponseReturnValue:
     if status not in STATUSES:
         abort(404)
     return render_template("admin/callbacks.html", status=status, statuses=STATUSES,
-                           rows=outbox.messages(status=status, limit=200),
+                           rows=outbox.messages(status=status, limit=200), counts=outbox.counts_by_status(),
                            disabled=outbox.disabled_sites(), waiting=outbox.waiting_for_url_by_site())
 
 
