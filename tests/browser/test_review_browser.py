@@ -33,6 +33,15 @@ def queue_order(page) -> list[str]:
     return page.eval_on_selector_all("[data-comment]", "items => items.map(item => item.dataset.id)")
 
 
+def moderator_at_the_queue(app, live, browser, page_errors, post_comment, count: int):
+    """A moderator signed in at the queue, with `count` borderline comments: (context, page, ids in order)."""
+    make_user(app, "mod@news.example")
+    post_borderline(post_comment, count)
+    context, page = new_page(browser, page_errors)
+    sign_in(page, live.url, "mod@news.example", PASSWORD)
+    return context, page, queue_order(page)
+
+
 def test_moderator_works_the_queue_by_keyboard(app, site, live, browser, page_errors, post_comment, client):
     make_user(app, "mod@news.example")
     external = post_borderline(post_comment, 5)
@@ -153,11 +162,7 @@ def test_queue_fits_a_phone_screen(app, site, live, browser, page_errors, post_c
 def test_the_reason_picker_works_with_a_mouse_or_a_finger_and_closes(app, site, live, browser, page_errors,
                                                                       post_comment):
     """Reasons are buttons (there is no Esc on a phone); Cancel, or a tap outside, closes the picker."""
-    make_user(app, "mod@news.example")
-    post_borderline(post_comment, 3)
-    context, page = new_page(browser, page_errors)
-    sign_in(page, live.url, "mod@news.example", PASSWORD)
-    ids = queue_order(page)
+    context, page, ids = moderator_at_the_queue(app, live, browser, page_errors, post_comment, 3)
     page.click(f'[data-id="{ids[0]}"] [data-select]')
     page.click('#bulk-form button[value="rejected"]')  # no reason chosen in the form: the picker asks
     page.wait_for_selector("#reason-picker:not([hidden])")
@@ -186,11 +191,7 @@ def test_tabbing_through_a_comments_fields_claims_nothing_until_a_reason_is_chos
     from moderation.models import Comment
     import sqlalchemy as sa
 
-    make_user(app, "mod@news.example")
-    post_borderline(post_comment, 2)
-    context, page = new_page(browser, page_errors)
-    sign_in(page, live.url, "mod@news.example", PASSWORD)
-    ids = queue_order(page)
+    context, page, ids = moderator_at_the_queue(app, live, browser, page_errors, post_comment, 2)
     page.focus(f"#reason-{ids[0]}")
     page.keyboard.press("Tab")  # into the note
     page.keyboard.press("Tab")
@@ -208,11 +209,7 @@ def test_tabbing_through_a_comments_fields_claims_nothing_until_a_reason_is_chos
 
 def test_after_a_bulk_decision_the_current_comment_is_one_still_waiting_and_o_opens_at_once(
         app, site, live, browser, page_errors, post_comment):
-    make_user(app, "mod@news.example")
-    post_borderline(post_comment, 3)
-    context, page = new_page(browser, page_errors)
-    sign_in(page, live.url, "mod@news.example", PASSWORD)
-    ids = queue_order(page)
+    context, page, ids = moderator_at_the_queue(app, live, browser, page_errors, post_comment, 3)
     page.wait_for_selector(f'[data-id="{ids[0]}"].current')
     page.keyboard.press("x")  # the current one, selected and approved with the selection
     page.keyboard.press("A")
