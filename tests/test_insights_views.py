@@ -72,7 +72,7 @@ def test_agreement_and_charts_come_from_stored_decisions(people, post_comment):
     assert "agrees on 12, disagrees on 0" in html
     assert html.count("<svg") == 9  # seven categories, queue size and age
     assert 'style="' not in html
-    assert "dashed" in html and "insult: 13 scored comment(s)" in html
+    assert "dashed" in html and "Insult: 13 scored comments" in html
     assert "Comments waiting in the queue: 1.0 comments at the end of the window" in html
     headers = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in headers and "<script>" not in html

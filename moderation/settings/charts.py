@@ -53,8 +53,10 @@ def _axes(y_label: str, y_max_label: str) -> list[str]:
 
 
 def histogram(category: str, scores: Sequence[float], current: float | None, proposed: float | None,
-              *, chart_id: str | None = None, bins: int = BINS) -> Chart:
-    """Scores of one category in `bins` bins, the current (solid) and proposed (dashed) flag levels drawn."""
+              *, chart_id: str | None = None, bins: int = BINS, title: str | None = None) -> Chart:
+    """Scores of one category in `bins` bins, the current (solid) and proposed (dashed) flag levels drawn.
+
+    `title`: the category as the pages name it ("Obscenity" for obscene); the code by default."""
     chart_id = chart_id or f"hist-{category}"
     counts = [0] * bins
     for score in scores:
@@ -91,10 +93,12 @@ def histogram(category: str, scores: Sequence[float], current: float | None, pro
                     f'{escape(name)} {level:.2f}</text>')
     total = len(scores)
     above = [sum(1 for s in scores if level is not None and s >= level) for level in (current, proposed)]
-    summary = (f"{category}: {total} scored comment(s); {above[0]} at or above the current level "
+    named = title or category
+    comments = "1 scored comment" if total == 1 else f"{total} scored comments"
+    summary = (f"{named}: {comments}; {above[0]} at or above the current level "
                f"({_fmt(current)}), {above[1]} at or above the proposed level ({_fmt(proposed)}).")
     rows = [(f"{i / bins:.2f}–{(i + 1) / bins:.2f}", str(count)) for i, count in enumerate(counts)]
-    return Chart(_svg(chart_id, f"Distribution of {category} scores", summary, body, "chart-histogram"),
+    return Chart(_svg(chart_id, f"Distribution of {named.lower()} scores", summary, body, "chart-histogram"),
                  summary, ("score", "comments"), rows)
 
 

@@ -17,6 +17,7 @@ from ..assessments import latest_for_comments
 from ..extensions import db
 from ..models import AuditEntry, Comment, RescoreJob, Site, User, utcnow
 from ..policy import CATEGORIES, Policy, PolicyError
+from ..review.present import label
 from ..scoring.settings import ScorerSettings
 from .agreement import Agreement, Label, agreement, flag_level
 from .charts import Chart, histogram, queue_charts
@@ -163,7 +164,7 @@ def build(site: Site, current: Policy, proposed: Policy, *, window: str = DEFAUL
     result = agreement(labels, current, proposed, covered_languages=covered_languages())
     samples = score_samples(site.id, since)
     histograms = [histogram(name, samples[name], flag_level(current.thresholds.get(name)),
-                            flag_level(proposed.thresholds.get(name))) for name in CATEGORIES]
+                            flag_level(proposed.thresholds.get(name)), title=label(name)) for name in CATEGORIES]
     hourly = WINDOWS[window].hourly
     initial, events = queue_events(site.id, since)
     size, age = queue_charts(queue_series(initial, events, bucket_edges(since, now, hourly)), hourly=hourly)
